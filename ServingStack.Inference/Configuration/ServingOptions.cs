@@ -1,0 +1,39 @@
+using ServingStack.Inference.Runtime;
+
+namespace ServingStack.Inference.Configuration;
+
+/// <summary>Server-wide settings, section <c>Serving</c>; the tensorflow_model_server flags map onto these.</summary>
+public sealed class ServingOptions
+{
+    public const string SectionName = "Serving";
+
+    /// <summary>TF Serving REST and Open Inference REST (<c>--rest_api_port</c>); 0 picks a free port.</summary>
+    public int RestApiPort { get; set; } = 8501;
+
+    /// <summary>gRPC (<c>--port</c>).</summary>
+    public int Port { get; set; } = 8500;
+
+    /// <summary>Address to listen on; <c>0.0.0.0</c> or <c>*</c> means every interface (what a container needs).</summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Name of the single model served from <see cref="ModelBasePath"/> (<c>--model_name</c>).</summary>
+    public string ModelName { get; set; } = "default";
+
+    /// <summary><c>--model_base_path</c>: serve one model from this folder without a config file.</summary>
+    public string? ModelBasePath { get; set; }
+
+    /// <summary><c>--model_config_file</c>: JSON, or TF Serving's text format.</summary>
+    public string? ModelConfigFile { get; set; }
+
+    /// <summary>Seconds between scans of the base paths for new or removed versions (<c>--file_system_poll_wait_seconds</c>); 0 scans once.</summary>
+    public int FileSystemPollWaitSeconds { get; set; } = 1;
+
+    /// <summary>Versions loaded at once (<c>--num_load_threads</c>).</summary>
+    public int NumLoadThreads { get; set; } = 2;
+
+    /// <summary>Largest request body accepted; larger requests get 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Defaults for every model's ONNX Runtime session; a model's own <c>execution</c> block overrides fields.</summary>
+    public ExecutionSettings Execution { get; set; } = new();
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using ServingStack.Inference.Runtime;
+
+namespace ServingStack.Inference.Configuration;
+
+/// <summary>Collects every problem in <see cref="ServingOptions"/> so one failed start lists them all.</summary>
+public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ServingOptions options)
+    {
+        var errors = new List<string>();
+        if (options.RestApiPort is < 0 or > 65535)
+        {
+            errors.Add($"Serving:RestApiPort (--rest_api_port) must be 0..65535, not {options.RestApiPort}.");
+        }
+
+        if (options.Port is < 0 or > 65535)
+        {
+            errors.Add($"Serving:Port (--port) must be 0..65535, not {options.Port}.");
+        }
+
+        if (options.ListenAddress is not ("*" or "0.0.0.0" or "::") && !IPAddress.TryParse(options.ListenAddress, out _))
+        {
+            errors.Add($"Serving:ListenAddress must be an IP address or '*', not '{options.ListenAddress}'.");
+        }
+
+        var hasBase = !string.IsNullOrWhiteSpace(options.ModelBasePath);
+        var hasFile = !string.IsNullOrWhiteSpace(options.ModelConfigFile);
+        if (hasBase && hasFile)
+        {
+            errors.Add("Pass either --model_config_file or --model_base_path, not both.");
+        }
+        else if (!hasBase && !hasFile)
+        {
+            errors.Add("No models to serve: pass --model_config_file=FILE, or --model_base_path=DIR with --model_name=NAME.");
+        }
+
+        if (hasBase && !ModelConfigValidation.IsValidModelName(options.ModelName))
+        {
+            errors.Add($"--model_name '{options.ModelName}' must match [A-Za-z0-9_.-]+.");
+        }
+
+        if (options.FileSystemPollWaitSeconds < 0)
+        {
+            errors.Add($"--file_system_poll_wait_seconds must be >= 0, not {options.FileSystemPollWaitSeconds}.");
+        }
+
+        if (options.NumLoadThreads < 1)
+        {
+            errors.Add($"--num_load_threads must be >= 1, not {options.NumLoadThreads}.");
+        }
+
+        if (options.MaxRequestBodyBytes < 1024)
+        {
+            errors.Add($"Serving:MaxRequestBodyBytes must be at least 1024, not {options.MaxRequestBodyBytes}.");
+        }
+
+        ModelConfigValidation.ValidateExecution("Serving:Execution", options.Execution, errors);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,28 @@
+namespace ServingStack.Inference.Hosting;
+
+/// <summary>tensorflow_model_server's flag names, so the commands people already run carry over unchanged.</summary>
+public static class ServingCommandLine
+{
+    public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--rest_api_port"] = "Serving:RestApiPort",
+        ["--port"] = "Serving:Port",
+        ["--listen_address"] = "Serving:ListenAddress",
+        ["--model_name"] = "Serving:ModelName",
+        ["--model_base_path"] = "Serving:ModelBasePath",
+        ["--model_config_file"] = "Serving:ModelConfigFile",
+        ["--file_system_poll_wait_seconds"] = "Serving:FileSystemPollWaitSeconds",
+        ["--num_load_threads"] = "Serving:NumLoadThreads",
+        ["--max_request_body_bytes"] = "Serving:MaxRequestBodyBytes",
+        ["--execution_provider"] = "Serving:Execution:Provider",
+        ["--device_id"] = "Serving:Execution:DeviceId",
+        ["--tensorflow_intra_op_parallelism"] = "Serving:Execution:IntraOpThreads",
+        ["--tensorflow_inter_op_parallelism"] = "Serving:Execution:InterOpThreads",
+    };
+
+    public static TBuilder AddServingCommandLine<TBuilder>(this TBuilder builder, string[] args) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Configuration.AddCommandLine(args, (IDictionary<string, string>)SwitchMappings);
+        return builder;
+    }
+}

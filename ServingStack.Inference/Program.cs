@@ -1,0 +1,4 @@
+using ServingStack.Inference.Hosting;
+
+var app = InferenceServerApp.Create(args);
+app.Run();

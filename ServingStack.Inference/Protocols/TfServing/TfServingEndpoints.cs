@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using ServingStack.Inference.Configuration;
+using ServingStack.Inference.Repository;
+using ServingStack.Inference.Runtime;
+
+namespace ServingStack.Inference.Protocols.TfServing;
+
+/// <summary>TF Serving's REST API: predict, model status and model metadata under <c>/v1/models</c>.</summary>
+public static class TfServingEndpoints
+{
+    public static IEndpointRouteBuilder MapTfServingApi(this IEndpointRouteBuilder app)
+    {
+        // One catch-all per method: TF Serving's ":predict" suffix and optional version/label segments do not fit
+        // route templates, and a hand parser gives TF Serving's own error for a malformed URL.
+        app.MapPost("/v1/models/{**path}", PostAsync).WithName("TfServingPredict");
+        app.MapGet("/v1/models/{**path}", GetAsync).WithName("TfServingModelStatusOrMetadata");
+        return app;
+    }
+
+    private static async Task PostAsync(HttpContext context, string path, ModelManager models, IOptions<ServingOptions> options)
+    {
+        if (!TfServingPath.TryParse(path, isPost: true, out var parsed, out var error))
+        {
+            await ProtocolResults.WriteErrorAsync(context, error!);
+            return;
+        }
+
+        switch (parsed.Verb)
+        {
+            case "predict":
+                await JsonInferencePipeline.InvokeAsync(context, models, options.Value.MaxRequestBodyBytes, parsed.Target, TfServingPredictProtocol.Instance);
+                return;
+            case "classify" or "regress":
+                await ProtocolResults.WriteErrorAsync(context, new ServingError(ServingErrorCode.Unimplemented,
+                    $":{parsed.Verb} takes tf.Example inputs, which ONNX models have no signature for; use :predict"));
+                return;
+            default:
+                await ProtocolResults.WriteErrorAsync(context, ServingError.NotFound($"malformed request: unknown method ':{parsed.Verb}'; expected :predict"));
+                return;
+        }
+    }
+
+    private static async Task GetAsync(HttpContext context, string path, ModelManager models)
+    {
+        if (!TfServingPath.TryParse(path, isPost: false, out var parsed, out var error))
+        {
+            await ProtocolResults.WriteErrorAsync(context, error!);
+            return;
+        }
+
+        if (parsed.Metadata)
+        {
+            await WriteMetadataAsync(context, models, parsed.Target);
+        }
+        else
+        {
+            await WriteStatusAsync(context, models, parsed.Target);
+        }
+    }
+
+    private static Task WriteStatusAsync(HttpContext context, ModelManager models, ModelTarget target)
+    {
+        if (!models.TryGetModel(target.Model, out var model))
+        {
+            return ProtocolResults.WriteErrorAsync(context, JsonInferencePipeline.UnknownModel(models, target.Model));
+        }
+
+        long? wanted = target.Version;
+        if (target.Label is not null)
+        {
+            if (!model.Config.VersionLabels.TryGetValue(target.Label, out var labelled))
+            {
+                return ProtocolResults.WriteErrorAsync(context, ServingError.NotFound($"model '{model.Name}' has no version label '{target.Label}'"));
+            }
+
+            wanted = labelled;
+        }
+
+        var versions = model.Versions;
+        var selected = new List<ModelVersion>();
+        for (var i = versions.Count - 1; i >= 0; i--)
+        {
+            if (wanted is null || versions[i].Version == wanted)
+            {
+                selected.Add(versions[i]);
+            }
+        }
+
+        if (selected.Count == 0)
+        {
+            return ProtocolResults.WriteErrorAsync(context, ServingError.NotFound(wanted is null
+                ? $"could not find any versions of model '{model.Name}' under '{model.Config.BasePath}'"
+                : $"could not find version {wanted} of model '{model.Name}'"));
+        }
+
+        return ProtocolResults.WriteJsonAsync(context, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("model_version_status");
+            foreach (var version in selected)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("version", version.Version.ToString(CultureInfo.InvariantCulture));
+                writer.WriteString("state", version.State.ToString().ToUpperInvariant());
+                writer.WriteStartObject("status");
+                writer.WriteString("error_code", version.Error is null ? "OK" : "UNKNOWN");
+                writer.WriteString("error_message", version.Error ?? string.Empty);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        });
+    }
+
+    private static async Task WriteMetadataAsync(HttpContext context, ModelManager models, ModelTarget target)
+    {
+        var version = JsonInferencePipeline.Acquire(models, target, out var error);
+        if (version is null)
+        {
+            await ProtocolResults.WriteErrorAsync(context, error!);
+            return;
+        }
+
+        try
+        {
+            var session = version.Session;
+            var execution = models.TryGetModel(target.Model, out var model) ? model.Config.Execution : null;
+            await ProtocolResults.WriteJsonAsync(context, writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteStartObject("model_spec");
+                writer.WriteString("name", version.ModelName);
+                writer.WriteString("signature_name", string.Empty);
+                writer.WriteString("version", version.Version.ToString(CultureInfo.InvariantCulture));
+                writer.WriteEndObject();
+                writer.WriteStartObject("metadata");
+                writer.WriteStartObject("signature_def");
+                writer.WriteStartObject("signature_def");
+                writer.WriteStartObject("serving_default");
+                WriteTensorInfos(writer, "inputs", session.Inputs);
+                WriteTensorInfos(writer, "outputs", session.Outputs);
+                writer.WriteString("method_name", "tensorflow/serving/predict");
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+                // TF Serving's metadata is a map of named entries; ours adds how the version runs.
+                WriteExecution(writer, version, execution);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            });
+        }
+        finally
+        {
+            version.Release();
+        }
+    }
+
+    internal static void WriteExecution(Utf8JsonWriter writer, ModelVersion version, ExecutionSettings? requested)
+    {
+        writer.WriteStartObject("execution");
+        writer.WriteString("provider", version.ExecutionProvider);
+        writer.WriteString("requested_provider", requested?.Provider ?? ExecutionSettings.Cpu);
+        if (version.FallbackReason is not null)
+        {
+            writer.WriteString("fallback_reason", version.FallbackReason);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteTensorInfos(Utf8JsonWriter writer, string property, IReadOnlyList<TensorSpec> specs)
+    {
+        writer.WriteStartObject(property);
+        foreach (var spec in specs)
+        {
+            writer.WriteStartObject(spec.Name);
+            writer.WriteString("dtype", spec.DataType.ToTensorFlowName());
+            writer.WriteStartObject("tensor_shape");
+            writer.WriteStartArray("dim");
+            foreach (var dim in spec.Shape)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("size", dim.ToString(CultureInfo.InvariantCulture));
+                writer.WriteString("name", string.Empty);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteBoolean("unknown_rank", false);
+            writer.WriteEndObject();
+            writer.WriteString("name", spec.Name);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,115 @@
+using ServingStack.Inference.Runtime;
+
+namespace ServingStack.Inference.Repository;
+
+/// <summary>
+/// One version of a model and its session. Reference-counted: the repository holds one reference while the version is
+/// served and every request holds one while it runs, so a retired version unloads only after its last request ends.
+/// </summary>
+public sealed class ModelVersion
+{
+    private readonly Action<ModelVersion>? _onUnloaded;
+    private int _references = 1;
+    private volatile ModelVersionState _state = ModelVersionState.Start;
+    private volatile string? _error;
+    private OnnxModelSession? _session;
+
+    public ModelVersion(string modelName, long version, string path, Action<ModelVersion>? onUnloaded = null)
+    {
+        ModelName = modelName;
+        Version = version;
+        Path = path;
+        _onUnloaded = onUnloaded;
+    }
+
+    public string ModelName { get; }
+
+    public long Version { get; }
+
+    /// <summary>The version's folder.</summary>
+    public string Path { get; }
+
+    public ModelVersionState State => _state;
+
+    /// <summary>Why the version ended; null when it loaded (or unloaded) cleanly.</summary>
+    public string? Error => _error;
+
+    /// <summary>What the version's model file looked like when it was loaded, to notice a replaced file after a failure.</summary>
+    internal string? FileStamp { get; set; }
+
+    /// <summary>The session; only valid while the caller holds a reference taken with <see cref="TryAcquire"/>.</summary>
+    public OnnxModelSession Session => _session ?? throw new InvalidOperationException($"version {Version} of '{ModelName}' is {State}");
+
+    /// <summary>The loaded session's provider and any CUDA fallback, kept after unload for status.</summary>
+    public string? ExecutionProvider { get; private set; }
+
+    public string? FallbackReason { get; private set; }
+
+    internal void MarkLoading() => _state = ModelVersionState.Loading;
+
+    internal void MarkAvailable(OnnxModelSession session)
+    {
+        _session = session;
+        ExecutionProvider = session.ExecutionProvider;
+        FallbackReason = session.FallbackReason;
+        _state = ModelVersionState.Available;
+    }
+
+    internal void MarkFailed(string error)
+    {
+        _error = error;
+        _state = ModelVersionState.End;
+        Interlocked.Exchange(ref _references, 0);
+    }
+
+    /// <summary>Takes a reference for one request; false unless the version is AVAILABLE.</summary>
+    public bool TryAcquire()
+    {
+        if (_state != ModelVersionState.Available)
+        {
+            return false;
+        }
+
+        while (true)
+        {
+            var current = Volatile.Read(ref _references);
+            if (current <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Unload();
+        }
+    }
+
+    /// <summary>Stops new requests; the session is released when the in-flight ones finish.</summary>
+    internal void Retire()
+    {
+        if (_state != ModelVersionState.Available)
+        {
+            return;
+        }
+
+        _state = ModelVersionState.Unloading;
+        Release();
+    }
+
+    private void Unload()
+    {
+        var session = Interlocked.Exchange(ref _session, null);
+        session?.Dispose();
+        _state = ModelVersionState.End;
+        _onUnloaded?.Invoke(this);
+    }
+}

@@ -1,0 +1,8 @@
+namespace ServingStack.Inference.Repository;
+
+public enum ModelVersionPolicyKind
+{
+    Latest,
+    All,
+    Specific,
+}

@@ -1,0 +1,24 @@
+namespace ServingStack.Inference.Runtime;
+
+/// <summary>How one model's ONNX Runtime session runs: provider, device and threads.</summary>
+public sealed class ExecutionSettings
+{
+    public const string Cpu = "cpu";
+    public const string Cuda = "cuda";
+
+    /// <summary><c>cpu</c>, or <c>cuda</c> with a logged fallback to CPU when CUDA cannot load.</summary>
+    public string Provider { get; set; } = Cpu;
+
+    public int DeviceId { get; set; }
+
+    /// <summary>Threads inside one operator; 0 lets ONNX Runtime choose (one per core).</summary>
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Threads across independent operators; 0 lets ONNX Runtime choose.</summary>
+    public int InterOpThreads { get; set; }
+
+    /// <summary><c>disabled</c>, <c>basic</c>, <c>extended</c> or <c>all</c>.</summary>
+    public string GraphOptimizationLevel { get; set; } = "all";
+
+    public ExecutionSettings Clone() => (ExecutionSettings)MemberwiseClone();
+}

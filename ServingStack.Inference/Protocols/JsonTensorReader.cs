@@ -33,15 +33,8 @@ public static class JsonTensorReader
     public static InferenceTensor? ReadNested(string name, TensorDataType type, JsonElement value, out ServingError? error)
     {
         var shape = InferShape(value);
-        var tensor = InferenceTensor.Allocate(name, type, shape);
-        var index = 0;
-        if (!Fill(tensor, value, shape, 0, ref index, out error))
-        {
-            tensor.Dispose();
-            return null;
-        }
-
-        return tensor;
+        var leaves = value.ValueKind == JsonValueKind.Array ? CountLeaves(value) : 1;
+        return FillNew(name, type, shape, leaves, (InferenceTensor? t, ref int index, out ServingError? e) => Fill(t, name, value, shape, 0, ref index, out e), out error);
     }
 
     /// <summary>
@@ -55,18 +48,51 @@ public static class JsonTensorReader
         var shape = new long[rowShape.Length + 1];
         shape[0] = count;
         rowShape.CopyTo(shape, 1);
-        var tensor = InferenceTensor.Allocate(name, type, shape);
-        var index = 0;
+        long leaves = 0;
         foreach (var instance in instances.EnumerateArray())
         {
-            if (!Fill(tensor, select(instance), shape, 1, ref index, out error))
-            {
-                tensor.Dispose();
-                return null;
-            }
+            var value = select(instance);
+            leaves += value.ValueKind == JsonValueKind.Array ? CountLeaves(value) : 1;
         }
 
-        error = null;
+        return FillNew(name, type, shape, leaves, (InferenceTensor? t, ref int index, out ServingError? e) =>
+        {
+            foreach (var instance in instances.EnumerateArray())
+            {
+                if (!Fill(t, name, select(instance), shape, 1, ref index, out e))
+                {
+                    return false;
+                }
+            }
+
+            e = null;
+            return true;
+        }, out error);
+    }
+
+    private delegate bool FillAction(InferenceTensor? tensor, ref int index, out ServingError? error);
+
+    /// <summary>
+    /// Allocates only when the values fill the shape exactly; otherwise walks the lists without a tensor to say where
+    /// they are ragged. A huge first row over tiny later rows therefore never costs a huge buffer.
+    /// </summary>
+    private static InferenceTensor? FillNew(string name, TensorDataType type, long[] shape, long leaves, FillAction fill, out ServingError? error)
+    {
+        var index = 0;
+        if (leaves != ShapeText.ElementCount(shape))
+        {
+            fill(null, ref index, out error);
+            error ??= ServingError.InvalidArgument($"input '{name}' is ragged: its lists do not fill shape {ShapeText.Format(shape)}");
+            return null;
+        }
+
+        var tensor = InferenceTensor.Allocate(name, type, shape);
+        if (!fill(tensor, ref index, out error))
+        {
+            tensor.Dispose();
+            return null;
+        }
+
         return tensor;
     }
 
@@ -74,6 +100,18 @@ public static class JsonTensorReader
     public static InferenceTensor? ReadData(string name, TensorDataType type, long[] shape, JsonElement data, out ServingError? error)
     {
         var expected = ShapeText.ElementCount(shape);
+        if (data.ValueKind == JsonValueKind.Array)
+        {
+            // Count before allocating: a huge shape with little data must not cost a huge buffer.
+            var count = CountLeaves(data);
+            if (count != expected)
+            {
+                error = ServingError.InvalidArgument(
+                    $"input '{name}': shape {ShapeText.Format(shape)} needs {expected} values but 'data' has {count}");
+                return null;
+            }
+        }
+
         var tensor = InferenceTensor.Allocate(name, type, shape);
         var index = 0;
         if (data.ValueKind != JsonValueKind.Array)
@@ -89,16 +127,8 @@ public static class JsonTensorReader
             return tensor;
         }
 
-        if (!FillFlat(tensor, data, expected, ref index, out error))
+        if (!FillFlat(tensor, data, ref index, out error))
         {
-            tensor.Dispose();
-            return null;
-        }
-
-        if (index != expected)
-        {
-            error = ServingError.InvalidArgument(
-                $"input '{name}': shape {ShapeText.Format(shape)} needs {expected} values but 'data' has {index}");
             tensor.Dispose();
             return null;
         }
@@ -106,24 +136,28 @@ public static class JsonTensorReader
         return tensor;
     }
 
-    private static bool FillFlat(InferenceTensor tensor, JsonElement array, long expected, ref int index, out ServingError? error)
+    private static long CountLeaves(JsonElement array)
+    {
+        long count = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            count += item.ValueKind == JsonValueKind.Array ? CountLeaves(item) : 1;
+        }
+
+        return count;
+    }
+
+    private static bool FillFlat(InferenceTensor tensor, JsonElement array, ref int index, out ServingError? error)
     {
         foreach (var item in array.EnumerateArray())
         {
             if (item.ValueKind == JsonValueKind.Array)
             {
-                if (!FillFlat(tensor, item, expected, ref index, out error))
+                if (!FillFlat(tensor, item, ref index, out error))
                 {
                     return false;
                 }
 
-                continue;
-            }
-
-            if (index >= expected)
-            {
-                // Count the rest only to say how many there were.
-                index++;
                 continue;
             }
 
@@ -140,19 +174,20 @@ public static class JsonTensorReader
         return true;
     }
 
-    private static bool Fill(InferenceTensor tensor, JsonElement value, long[] shape, int depth, ref int index, out ServingError? error)
+    /// <summary>Checks the lists against <paramref name="shape"/> and writes the values (only checks when <paramref name="tensor"/> is null).</summary>
+    private static bool Fill(InferenceTensor? tensor, string name, JsonElement value, long[] shape, int depth, ref int index, out ServingError? error)
     {
         if (depth == shape.Length)
         {
             if (value.ValueKind == JsonValueKind.Array)
             {
-                error = Ragged(tensor, shape, depth, index, "a list where a single value belongs");
+                error = Ragged(name, shape, depth, index, "a list where a single value belongs");
                 return false;
             }
 
-            if (!WriteElement(tensor, value, index, out var problem))
+            if (tensor is not null && !WriteElement(tensor, value, index, out var problem))
             {
-                error = ServingError.InvalidArgument($"input '{tensor.Name}': value at {Position(shape, depth, index)} {problem}");
+                error = ServingError.InvalidArgument($"input '{name}': value at {Position(shape, depth, index)} {problem}");
                 return false;
             }
 
@@ -164,13 +199,13 @@ public static class JsonTensorReader
         if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != shape[depth])
         {
             var found = value.ValueKind == JsonValueKind.Array ? $"a list of {value.GetArrayLength()}" : "a single value";
-            error = Ragged(tensor, shape, depth, index, $"{found} where a list of {shape[depth]} belongs");
+            error = Ragged(name, shape, depth, index, $"{found} where a list of {shape[depth]} belongs");
             return false;
         }
 
         foreach (var item in value.EnumerateArray())
         {
-            if (!Fill(tensor, item, shape, depth + 1, ref index, out error))
+            if (!Fill(tensor, name, item, shape, depth + 1, ref index, out error))
             {
                 return false;
             }
@@ -180,9 +215,9 @@ public static class JsonTensorReader
         return true;
     }
 
-    private static ServingError Ragged(InferenceTensor tensor, long[] shape, int depth, int index, string what) =>
+    private static ServingError Ragged(string name, long[] shape, int depth, int index, string what) =>
         ServingError.InvalidArgument(
-            $"input '{tensor.Name}' is ragged: found {what} at {Position(shape, depth, index)}; every list at one depth must have the same length (shape {ShapeText.Format(shape)})");
+            $"input '{name}' is ragged: found {what} at {Position(shape, depth, index)}; every list at one depth must have the same length (shape {ShapeText.Format(shape)})");
 
     /// <summary>Formats where reading stopped as [i][j]: the indices of element <paramref name="index"/> down to <paramref name="depth"/>.</summary>
     private static string Position(long[] shape, int depth, int index)

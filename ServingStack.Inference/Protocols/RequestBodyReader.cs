@@ -11,7 +11,7 @@ public static class RequestBodyReader
     {
         if (request.ContentLength > limit)
         {
-            return (null, ServingError.PayloadTooLarge(limit));
+            return (null, TooLarge(request, limit));
         }
 
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
@@ -44,7 +44,7 @@ public static class RequestBodyReader
                 if (length > limit)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
-                    return (null, ServingError.PayloadTooLarge(limit));
+                    return (null, TooLarge(request, limit));
                 }
             }
 
@@ -54,7 +54,7 @@ public static class RequestBodyReader
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return (null, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? ServingError.PayloadTooLarge(limit)
+                ? TooLarge(request, limit)
                 : ServingError.InvalidArgument($"could not read the request body: {ex.Message}"));
         }
         catch
@@ -62,5 +62,15 @@ public static class RequestBodyReader
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The rest of an oversized body is never read, so the connection cannot carry another request: say so, or a
+    /// client that reuses it (HttpClient does) fails its next request when the server drops it.
+    /// </summary>
+    private static ServingError TooLarge(HttpRequest request, long limit)
+    {
+        request.HttpContext.Response.Headers.Connection = "close";
+        return ServingError.PayloadTooLarge(limit);
     }
 }

@@ -31,6 +31,12 @@ public sealed class ServingOptions
     /// <summary>Versions loaded at once (<c>--num_load_threads</c>).</summary>
     public int NumLoadThreads { get; set; } = 2;
 
+    /// <summary>
+    /// How long a REST request may wait for inference before 504 (<c>--rest_api_timeout_in_ms</c>); 0 waits without limit.
+    /// A request's <c>X-Request-Timeout-Ms</c> header overrides it.
+    /// </summary>
+    public int RestApiTimeoutInMs { get; set; } = 30_000;
+
     /// <summary>Largest request body accepted; larger requests get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
 

@@ -51,6 +51,11 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
             errors.Add($"--num_load_threads must be >= 1, not {options.NumLoadThreads}.");
         }
 
+        if (options.RestApiTimeoutInMs < 0)
+        {
+            errors.Add($"--rest_api_timeout_in_ms must be >= 0 (0: no limit), not {options.RestApiTimeoutInMs}.");
+        }
+
         if (options.MaxRequestBodyBytes < 1024)
         {
             errors.Add($"Serving:MaxRequestBodyBytes must be at least 1024, not {options.MaxRequestBodyBytes}.");

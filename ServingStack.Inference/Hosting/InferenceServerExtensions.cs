@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ServingStack.Inference.Configuration;
 using ServingStack.Inference.Health;
+using ServingStack.Inference.Metrics;
 using ServingStack.Inference.Protocols;
 using ServingStack.Inference.Protocols.OpenInference;
 using ServingStack.Inference.Protocols.TfServing;
@@ -25,6 +26,7 @@ public static class InferenceServerExtensions
         services.AddSingleton<IValidateOptions<ModelServerConfig>, ModelServerConfigValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ServingMetrics>();
         services.AddSingleton<OnnxSessionFactory>();
         services.AddSingleton<ModelVersionLoader>();
         services.AddSingleton<ModelManager>();

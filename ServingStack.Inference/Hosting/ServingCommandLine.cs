@@ -13,6 +13,7 @@ public static class ServingCommandLine
         ["--model_config_file"] = "Serving:ModelConfigFile",
         ["--file_system_poll_wait_seconds"] = "Serving:FileSystemPollWaitSeconds",
         ["--num_load_threads"] = "Serving:NumLoadThreads",
+        ["--rest_api_timeout_in_ms"] = "Serving:RestApiTimeoutInMs",
         ["--max_request_body_bytes"] = "Serving:MaxRequestBodyBytes",
         ["--execution_provider"] = "Serving:Execution:Provider",
         ["--device_id"] = "Serving:Execution:DeviceId",

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServingStack.Inference.Configuration;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 
@@ -10,10 +11,18 @@ namespace ServingStack.Inference.Protocols;
 /// </summary>
 public static class JsonInferencePipeline
 {
+    public const string RequestTimeoutHeader = "X-Request-Timeout-Ms";
+
     private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = 64 };
 
-    public static async Task InvokeAsync(HttpContext context, ModelManager models, long maxBodyBytes, ModelTarget target, IJsonInferenceProtocol protocol)
+    public static async Task InvokeAsync(HttpContext context, ModelManager models, ServingOptions options, ModelTarget target, IJsonInferenceProtocol protocol)
     {
+        if (!TryGetTimeout(context.Request, options, out var timeout, out var timeoutError))
+        {
+            await ProtocolResults.WriteErrorAsync(context, timeoutError!);
+            return;
+        }
+
         var version = Acquire(models, target, out var error);
         if (version is null)
         {
@@ -27,7 +36,7 @@ public static class JsonInferencePipeline
         using var request = new ParsedInferenceRequest();
         try
         {
-            (body, error) = await RequestBodyReader.ReadAsync(context.Request, maxBodyBytes, context.RequestAborted);
+            (body, error) = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, context.RequestAborted);
             if (body is not null)
             {
                 quoted = NonFiniteJsonLiterals.Quote(body.Memory.Span);
@@ -36,15 +45,8 @@ public static class JsonInferencePipeline
 
             if (error is null)
             {
-                var session = version.Session;
-                IReadOnlyList<TensorSpec>? selected = null;
-                error = ModelInvoker.ValidateInputs(session, request.Inputs, out var ordered)
-                    ?? ModelInvoker.SelectOutputs(session, request.RequestedOutputs, out selected);
-                if (error is null)
-                {
-                    outputs = ModelInvoker.Run(session, ordered, selected!, out error);
-                    error ??= protocol.CheckOutputs(request, outputs!);
-                }
+                (outputs, error) = await ModelInvoker.InvokeAsync(version, request.Inputs, request.RequestedOutputs, timeout, context.RequestAborted);
+                error ??= protocol.CheckOutputs(request, outputs!);
             }
 
             if (error is not null)
@@ -69,6 +71,30 @@ public static class JsonInferencePipeline
             body?.Dispose();
             version.Release();
         }
+    }
+
+    /// <summary>
+    /// How long the request may wait in a batch queue: the <c>X-Request-Timeout-Ms</c> header, else
+    /// <c>--rest_api_timeout_in_ms</c> (0 for none).
+    /// </summary>
+    private static bool TryGetTimeout(HttpRequest request, ServingOptions options, out TimeSpan? timeout, out ServingError? error)
+    {
+        error = null;
+        timeout = options.RestApiTimeoutInMs > 0 ? TimeSpan.FromMilliseconds(options.RestApiTimeoutInMs) : null;
+        var header = request.Headers[RequestTimeoutHeader];
+        if (header.Count == 0)
+        {
+            return true;
+        }
+
+        if (!long.TryParse(header[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) || ms <= 0)
+        {
+            error = ServingError.InvalidArgument($"{RequestTimeoutHeader} must be a positive number of milliseconds, not '{header[0]}'");
+            return false;
+        }
+
+        timeout = TimeSpan.FromMilliseconds(ms);
+        return true;
     }
 
     /// <summary>Finds the model and takes a reference on the version the target names.</summary>

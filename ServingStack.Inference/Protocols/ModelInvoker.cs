@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Protocols;
@@ -9,6 +10,21 @@ namespace ServingStack.Inference.Protocols;
 /// </summary>
 public static class ModelInvoker
 {
+    /// <summary>
+    /// Validates a protocol's parsed inputs and requested outputs against the version's model, then runs them through
+    /// the version (its dynamic batcher when batching is on). The caller keeps ownership of <paramref name="inputs"/>.
+    /// </summary>
+    public static ValueTask<InferenceOutcome> InvokeAsync(
+        ModelVersion version, IReadOnlyList<InferenceTensor> inputs, IReadOnlyList<string>? requestedOutputs, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var session = version.Session;
+        IReadOnlyList<TensorSpec>? selected = null;
+        var error = ValidateInputs(session, inputs, out var ordered) ?? SelectOutputs(session, requestedOutputs, out selected);
+        return error is null
+            ? version.InferAsync(ordered, selected!, timeout, cancellationToken)
+            : ValueTask.FromResult(InferenceOutcome.Failed(error));
+    }
+
     /// <summary>
     /// Orders <paramref name="inputs"/> as the model declares them and checks datatype, rank and fixed dimensions.
     /// </summary>
@@ -68,7 +84,7 @@ public static class ModelInvoker
     }
 
     /// <summary>Every output, or the requested ones in the requested order.</summary>
-    public static ServingError? SelectOutputs(OnnxModelSession session, IReadOnlyList<string>? requested, out IReadOnlyList<TensorSpec> outputs)
+    public static ServingError? SelectOutputs(OnnxModelSession session, IReadOnlyList<string>? requested, out IReadOnlyList<TensorSpec>? outputs)
     {
         outputs = session.Outputs;
         if (requested is null || requested.Count == 0)

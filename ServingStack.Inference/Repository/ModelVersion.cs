@@ -1,3 +1,4 @@
+using ServingStack.Inference.Protocols;
 using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Repository;
@@ -44,6 +45,16 @@ public sealed class ModelVersion
     public string? ExecutionProvider { get; private set; }
 
     public string? FallbackReason { get; private set; }
+
+    /// <summary>
+    /// Runs one request's validated inputs (in the model's input order). The caller must hold a reference and keeps
+    /// ownership of the inputs; the outputs are the caller's to dispose.
+    /// </summary>
+    public ValueTask<InferenceOutcome> InferAsync(InferenceTensor[] orderedInputs, IReadOnlyList<TensorSpec> outputs, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var produced = ModelInvoker.Run(Session, orderedInputs, outputs, out var error);
+        return ValueTask.FromResult(new InferenceOutcome(produced, error));
+    }
 
     internal void MarkLoading() => _state = ModelVersionState.Loading;
 

@@ -31,10 +31,10 @@ public static class OpenInferenceEndpoints
                 ? WriteModelReadyAsync(context, models, target)
                 : ProtocolResults.WriteErrorAsync(context, error!));
         v2.MapPost("/models/{model}/infer", (HttpContext context, string model, ModelManager models, IOptions<ServingOptions> options) =>
-            JsonInferencePipeline.InvokeAsync(context, models, options.Value.MaxRequestBodyBytes, new ModelTarget(model, null, null), OpenInferenceInferProtocol.Instance));
+            JsonInferencePipeline.InvokeAsync(context, models, options.Value, new ModelTarget(model, null, null), OpenInferenceInferProtocol.Instance));
         v2.MapPost("/models/{model}/versions/{version}/infer", (HttpContext context, string model, string version, ModelManager models, IOptions<ServingOptions> options) =>
             TryTarget(model, version, out var target, out var error)
-                ? JsonInferencePipeline.InvokeAsync(context, models, options.Value.MaxRequestBodyBytes, target, OpenInferenceInferProtocol.Instance)
+                ? JsonInferencePipeline.InvokeAsync(context, models, options.Value, target, OpenInferenceInferProtocol.Instance)
                 : ProtocolResults.WriteErrorAsync(context, error!));
         return app;
     }

@@ -30,7 +30,7 @@ public static class TfServingEndpoints
         switch (parsed.Verb)
         {
             case "predict":
-                await JsonInferencePipeline.InvokeAsync(context, models, options.Value.MaxRequestBodyBytes, parsed.Target, TfServingPredictProtocol.Instance);
+                await JsonInferencePipeline.InvokeAsync(context, models, options.Value, parsed.Target, TfServingPredictProtocol.Instance);
                 return;
             case "classify" or "regress":
                 await ProtocolResults.WriteErrorAsync(context, new ServingError(ServingErrorCode.Unimplemented,

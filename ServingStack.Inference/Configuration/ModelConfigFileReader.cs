@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServingStack.Inference.Batching;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 
@@ -15,7 +16,7 @@ public static class ModelConfigFileReader
 
     private static readonly HashSet<string> s_ignoredFields = new(StringComparer.Ordinal) { "logging_config", "model_type" };
 
-    public static void Read(string path, ExecutionSettings defaults, ModelServerConfig target)
+    public static void Read(string path, ExecutionSettings defaults, BatchingOptions batchingDefaults, ModelServerConfig target)
     {
         target.Source = path;
         string text;
@@ -36,7 +37,7 @@ public static class ModelConfigFileReader
             using var document = trimmed.Length > 0 && trimmed[0] is '{' or '['
                 ? JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
                 : JsonDocument.Parse(TextProtoParser.Parse(text, s_repeatedTextFields).ToJsonString());
-            Map(document.RootElement, baseDirectory, defaults, target);
+            Map(document.RootElement, baseDirectory, defaults, batchingDefaults, target);
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {
@@ -45,7 +46,7 @@ public static class ModelConfigFileReader
     }
 
     /// <summary>Maps the <c>ModelServerConfig</c> tree (TF Serving's field names) onto <paramref name="target"/>.</summary>
-    public static void Map(JsonElement root, string baseDirectory, ExecutionSettings defaults, ModelServerConfig target)
+    public static void Map(JsonElement root, string baseDirectory, ExecutionSettings defaults, BatchingOptions batchingDefaults, ModelServerConfig target)
     {
         var errors = target.ReadErrors;
         if (root.ValueKind != JsonValueKind.Object)
@@ -89,7 +90,7 @@ public static class ModelConfigFileReader
         var index = 0;
         foreach (var item in list.EnumerateArray())
         {
-            var model = MapModel(item, $"model_config_list[{index}]", baseDirectory, defaults, errors);
+            var model = MapModel(item, $"model_config_list[{index}]", baseDirectory, defaults, batchingDefaults, errors);
             if (model is not null)
             {
                 target.Models.Add(model);
@@ -99,7 +100,7 @@ public static class ModelConfigFileReader
         }
     }
 
-    private static ModelConfig? MapModel(JsonElement item, string where, string baseDirectory, ExecutionSettings defaults, List<string> errors)
+    private static ModelConfig? MapModel(JsonElement item, string where, string baseDirectory, ExecutionSettings defaults, BatchingOptions batchingDefaults, List<string> errors)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
@@ -111,6 +112,7 @@ public static class ModelConfigFileReader
         var policy = ModelVersionPolicy.Default;
         var labels = new Dictionary<string, long>(StringComparer.Ordinal);
         var execution = defaults.Clone();
+        var batching = batchingDefaults.Clone();
         foreach (var field in item.EnumerateObject())
         {
             var at = $"{where}.{field.Name}";
@@ -134,10 +136,13 @@ public static class ModelConfigFileReader
                 case "execution":
                     MapExecution(field.Value, at, execution, errors);
                     break;
+                case "batching":
+                    BatchingOptionsReader.Apply(field.Value, at, batching, errors);
+                    break;
                 default:
                     if (!s_ignoredFields.Contains(field.Name))
                     {
-                        errors.Add($"{at}: unknown field (expected name, base_path, platform, model_version_policy, version_labels, execution)");
+                        errors.Add($"{at}: unknown field (expected name, base_path, platform, model_version_policy, version_labels, execution, batching)");
                     }
 
                     break;
@@ -167,6 +172,7 @@ public static class ModelConfigFileReader
             VersionPolicy = policy,
             VersionLabels = labels,
             Execution = execution,
+            Batching = batching,
         };
     }
 

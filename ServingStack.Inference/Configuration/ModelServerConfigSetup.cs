@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ServingStack.Inference.Batching;
 using ServingStack.Inference.Repository;
 
 namespace ServingStack.Inference.Configuration;
@@ -9,9 +10,17 @@ public sealed class ModelServerConfigSetup(IOptions<ServingOptions> serving) : I
     public void Configure(ModelServerConfig options)
     {
         var s = serving.Value;
+        var batching = new BatchingOptions();
+        if (!string.IsNullOrWhiteSpace(s.BatchingParametersFile))
+        {
+            BatchingOptionsReader.ReadFile(s.BatchingParametersFile, batching, options.ReadErrors);
+        }
+
+        // --enable_batching decides the default; a model's own batching block can still turn it on or off.
+        batching.Enabled = s.EnableBatching;
         if (!string.IsNullOrWhiteSpace(s.ModelConfigFile))
         {
-            ModelConfigFileReader.Read(s.ModelConfigFile, s.Execution, options);
+            ModelConfigFileReader.Read(s.ModelConfigFile, s.Execution, batching, options);
         }
         else if (!string.IsNullOrWhiteSpace(s.ModelBasePath))
         {
@@ -21,6 +30,7 @@ public sealed class ModelServerConfigSetup(IOptions<ServingOptions> serving) : I
                 Name = s.ModelName,
                 BasePath = Path.GetFullPath(s.ModelBasePath),
                 Execution = s.Execution.Clone(),
+                Batching = batching,
             });
         }
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ServingStack.Inference.Batching;
 using ServingStack.Inference.Repository;
 
 namespace ServingStack.Inference.Configuration;
@@ -80,6 +81,10 @@ public sealed class ModelServerConfigValidator : IValidateOptions<ModelServerCon
             }
 
             ModelConfigValidation.ValidateExecution($"{where} execution", model.Execution, errors);
+            if (model.Batching.Enabled)
+            {
+                BatchingOptionsReader.Validate($"{where} batching", model.Batching, errors);
+            }
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -40,6 +40,12 @@ public sealed class ServingOptions
     /// <summary>Largest request body accepted; larger requests get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Batch requests to every model (<c>--enable_batching</c>); a model's <c>batching</c> block can still turn it on or off.</summary>
+    public bool EnableBatching { get; set; }
+
+    /// <summary>Default batching parameters (<c>--batching_parameters_file</c>): JSON or TF Serving's text format.</summary>
+    public string? BatchingParametersFile { get; set; }
+
     /// <summary>Defaults for every model's ONNX Runtime session; a model's own <c>execution</c> block overrides fields.</summary>
     public ExecutionSettings Execution { get; set; } = new();
 }

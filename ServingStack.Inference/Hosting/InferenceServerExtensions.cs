@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using ServingStack.Inference.Configuration;
 using ServingStack.Inference.Health;
 using ServingStack.Inference.Metrics;
@@ -31,6 +32,11 @@ public static class InferenceServerExtensions
         services.AddSingleton<ModelVersionLoader>();
         services.AddSingleton<ModelManager>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelManager>());
+
+        // Our meter joins the service defaults' OTLP export and is also scraped as Prometheus text at /metrics.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ServingMetrics.MeterName)
+            .AddPrometheusExporter());
 
         services.AddHealthChecks().AddCheck<ModelsReadyHealthCheck>("models", tags: [Extensions.ReadinessTag]);
 
@@ -67,6 +73,7 @@ public static class InferenceServerExtensions
 
         app.MapHealthChecks("/healthz", new() { Predicate = r => r.Tags.Contains(Extensions.LivenessTag) });
         app.MapHealthChecks("/ready", new() { Predicate = r => r.Tags.Contains(Extensions.ReadinessTag) });
+        app.MapPrometheusScrapingEndpoint();
         app.MapTfServingApi();
         app.MapOpenInferenceApi();
         return app;

@@ -15,6 +15,8 @@ public static class ServingCommandLine
         ["--num_load_threads"] = "Serving:NumLoadThreads",
         ["--rest_api_timeout_in_ms"] = "Serving:RestApiTimeoutInMs",
         ["--max_request_body_bytes"] = "Serving:MaxRequestBodyBytes",
+        ["--enable_batching"] = "Serving:EnableBatching",
+        ["--batching_parameters_file"] = "Serving:BatchingParametersFile",
         ["--execution_provider"] = "Serving:Execution:Provider",
         ["--device_id"] = "Serving:Execution:DeviceId",
         ["--tensorflow_intra_op_parallelism"] = "Serving:Execution:IntraOpThreads",

@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using ServingStack.Inference.Configuration;
+using ServingStack.Inference.Metrics;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 
@@ -15,28 +18,49 @@ public static class JsonInferencePipeline
 
     private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = 64 };
 
-    public static async Task InvokeAsync(HttpContext context, ModelManager models, ServingOptions options, ModelTarget target, IJsonInferenceProtocol protocol)
+    public static async Task InvokeAsync(
+        HttpContext context, ModelManager models, ServingOptions options, ServingMetrics metrics, ModelTarget target, IJsonInferenceProtocol protocol)
     {
-        if (!TryGetTimeout(context.Request, options, out var timeout, out var timeoutError))
+        var started = Stopwatch.GetTimestamp();
+        ServingError? error = null;
+        ModelVersion? version = null;
+        try
         {
-            await ProtocolResults.WriteErrorAsync(context, timeoutError!);
-            return;
-        }
+            if (!TryGetTimeout(context.Request, options, out var timeout, out error))
+            {
+                await ProtocolResults.WriteErrorAsync(context, error!);
+                return;
+            }
 
-        var version = Acquire(models, target, out var error);
-        if (version is null)
+            version = Acquire(models, target, out error);
+            if (version is null)
+            {
+                await ProtocolResults.WriteErrorAsync(context, error!);
+                return;
+            }
+
+            error = await InferAsync(context, version, options, timeout, protocol);
+        }
+        finally
         {
-            await ProtocolResults.WriteErrorAsync(context, error!);
-            return;
+            version?.Release();
+            // Unknown model names stay out of the labels: a client must not be able to grow the series without bound.
+            var model = version?.ModelName ?? (models.TryGetModel(target.Model, out _) ? target.Model : "");
+            var versionLabel = version?.Version.ToString(CultureInfo.InvariantCulture) ?? "";
+            metrics.RecordRequest(model, versionLabel, protocol.Name, StatusNames.Of(error), Stopwatch.GetElapsedTime(started));
         }
+    }
 
+    /// <summary>Reads, runs and answers one request on an acquired version; returns the error it answered with, if any.</summary>
+    private static async Task<ServingError?> InferAsync(HttpContext context, ModelVersion version, ServingOptions options, TimeSpan? timeout, IJsonInferenceProtocol protocol)
+    {
         PooledBuffer? body = null;
         PooledBuffer? quoted = null;
         InferenceTensor[]? outputs = null;
         using var request = new ParsedInferenceRequest();
         try
         {
-            (body, error) = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, context.RequestAborted);
+            (body, var error) = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, context.RequestAborted);
             if (body is not null)
             {
                 quoted = NonFiniteJsonLiterals.Quote(body.Memory.Span);
@@ -52,10 +76,11 @@ public static class JsonInferencePipeline
             if (error is not null)
             {
                 await ProtocolResults.WriteErrorAsync(context, error);
-                return;
+                return error;
             }
 
             await ProtocolResults.WriteJsonAsync(context, writer => protocol.WriteResponse(writer, version, request, outputs!));
+            return null;
         }
         finally
         {
@@ -69,7 +94,6 @@ public static class JsonInferencePipeline
 
             quoted?.Dispose();
             body?.Dispose();
-            version.Release();
         }
     }
 
@@ -87,7 +111,7 @@ public static class JsonInferencePipeline
             return true;
         }
 
-        if (!long.TryParse(header[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) || ms <= 0)
+        if (!long.TryParse(header[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms <= 0)
         {
             error = ServingError.InvalidArgument($"{RequestTimeoutHeader} must be a positive number of milliseconds, not '{header[0]}'");
             return false;

@@ -1,3 +1,4 @@
+using ServingStack.Inference.Batching;
 using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Repository;
@@ -19,4 +20,6 @@ public sealed class ModelConfig
     public IReadOnlyDictionary<string, long> VersionLabels { get; init; } = new Dictionary<string, long>();
 
     public ExecutionSettings Execution { get; init; } = new();
+
+    public BatchingOptions Batching { get; init; } = new();
 }

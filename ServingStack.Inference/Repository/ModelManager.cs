@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using ServingStack.Inference.Batching;
 using ServingStack.Inference.Configuration;
+using ServingStack.Inference.Metrics;
 
 namespace ServingStack.Inference.Repository;
 
@@ -13,6 +15,7 @@ namespace ServingStack.Inference.Repository;
 public sealed partial class ModelManager : BackgroundService
 {
     private readonly ModelVersionLoader _loader;
+    private readonly ServingMetrics _metrics;
     private readonly ILogger<ModelManager> _logger;
     private readonly TimeProvider _time;
     private readonly ServingOptions _options;
@@ -24,16 +27,30 @@ public sealed partial class ModelManager : BackgroundService
         IOptions<ModelServerConfig> config,
         IOptions<ServingOptions> options,
         ModelVersionLoader loader,
+        ServingMetrics metrics,
         ILogger<ModelManager> logger,
         TimeProvider time)
     {
         _loader = loader;
+        _metrics = metrics;
         _logger = logger;
         _time = time;
         _options = options.Value;
         _loadSlots = new SemaphoreSlim(_options.NumLoadThreads);
         _models = config.Value.Models.Select(m => new ManagedModel(m)).ToArray();
         _byName = _models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        metrics.ObserveModelStates(ObserveStates);
+    }
+
+    private IEnumerable<(string Model, string Version, int State)> ObserveStates()
+    {
+        foreach (var model in _models)
+        {
+            foreach (var version in model.Versions)
+            {
+                yield return (model.Name, version.Version.ToString(CultureInfo.InvariantCulture), (int)version.State);
+            }
+        }
     }
 
     public IReadOnlyList<ManagedModel> Models => _models;
@@ -159,6 +176,24 @@ public sealed partial class ModelManager : BackgroundService
         }
     }
 
+    private DynamicBatcher? CreateBatcher(ModelConfig config, long version, Runtime.OnnxModelSession session)
+    {
+        if (!config.Batching.Enabled)
+        {
+            return null;
+        }
+
+        if (!DynamicBatcher.CanBatch(session))
+        {
+            Log.NotBatchable(_logger, config.Name, version);
+            return null;
+        }
+
+        return new DynamicBatcher(session, config.Batching, _metrics, config.Name, version);
+    }
+
+    private static string VersionText(ModelVersion version) => version.Version.ToString(CultureInfo.InvariantCulture);
+
     private static bool NeedsReload(ModelVersion existing, string path) =>
         existing.State == ModelVersionState.End &&
         (existing.Error is null || !string.Equals(existing.FileStamp, ModelVersionLoader.GetFileStamp(path), StringComparison.Ordinal));
@@ -166,20 +201,22 @@ public sealed partial class ModelManager : BackgroundService
     private async Task LoadAsync(ManagedModel model, ModelVersion version)
     {
         await _loadSlots.WaitAsync();
+        var started = _time.GetTimestamp();
         try
         {
             version.MarkLoading();
             version.FileStamp = ModelVersionLoader.GetFileStamp(version.Path);
             Log.Loading(_logger, model.Name, version.Version, version.Path);
-            var started = _time.GetTimestamp();
             var session = _loader.Load(model.Config, version.Version, version.Path);
-            version.MarkAvailable(session);
+            version.MarkAvailable(session, CreateBatcher(model.Config, version.Version, session));
+            _metrics.RecordLoad(model.Name, VersionText(version), true, _time.GetElapsedTime(started));
             Log.Available(_logger, model.Name, version.Version, session.ExecutionProvider, _time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex)
         {
             var message = ex is ModelLoadException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
             version.MarkFailed(message);
+            _metrics.RecordLoad(model.Name, VersionText(version), false, _time.GetElapsedTime(started));
             Log.LoadFailed(_logger, model.Name, version.Version, message);
         }
         finally
@@ -250,6 +287,9 @@ public sealed partial class ModelManager : BackgroundService
 
         [LoggerMessage(EventId = 6, EventName = "NoVersions", Level = LogLevel.Warning, Message = "No versions of model {Model} found under base path {BasePath}; expecting numeric folders such as {BasePath}/1/model.onnx")]
         public static partial void NoVersions(ILogger logger, string model, string basePath);
+
+        [LoggerMessage(EventId = 8, EventName = "NotBatchable", Level = LogLevel.Warning, Message = "Model {Model} version {Version} has a fixed batch dimension, so its requests run unbatched although batching is on")]
+        public static partial void NotBatchable(ILogger logger, string model, long version);
 
         [LoggerMessage(EventId = 7, EventName = "ScanFailed", Level = LogLevel.Warning, Message = "Could not scan model {Model} base path {BasePath}: {Error}")]
         public static partial void ScanFailed(ILogger logger, string model, string basePath, string error);

@@ -1,3 +1,4 @@
+using ServingStack.Inference.Batching;
 using ServingStack.Inference.Protocols;
 using ServingStack.Inference.Runtime;
 
@@ -14,6 +15,7 @@ public sealed class ModelVersion
     private volatile ModelVersionState _state = ModelVersionState.Start;
     private volatile string? _error;
     private OnnxModelSession? _session;
+    private DynamicBatcher? _batcher;
 
     public ModelVersion(string modelName, long version, string path, Action<ModelVersion>? onUnloaded = null)
     {
@@ -52,15 +54,24 @@ public sealed class ModelVersion
     /// </summary>
     public ValueTask<InferenceOutcome> InferAsync(InferenceTensor[] orderedInputs, IReadOnlyList<TensorSpec> outputs, TimeSpan? timeout, CancellationToken cancellationToken)
     {
+        if (_batcher is { } batcher)
+        {
+            return batcher.SubmitAsync(orderedInputs, outputs, timeout, cancellationToken);
+        }
+
         var produced = ModelInvoker.Run(Session, orderedInputs, outputs, out var error);
         return ValueTask.FromResult(new InferenceOutcome(produced, error));
     }
 
+    /// <summary>The version's batcher; null when batching is off or the model cannot be batched.</summary>
+    public DynamicBatcher? Batcher => _batcher;
+
     internal void MarkLoading() => _state = ModelVersionState.Loading;
 
-    internal void MarkAvailable(OnnxModelSession session)
+    internal void MarkAvailable(OnnxModelSession session, DynamicBatcher? batcher)
     {
         _session = session;
+        _batcher = batcher;
         ExecutionProvider = session.ExecutionProvider;
         FallbackReason = session.FallbackReason;
         _state = ModelVersionState.Available;
@@ -118,6 +129,8 @@ public sealed class ModelVersion
 
     private void Unload()
     {
+        // The batcher first: its threads may still be finishing the last batch on the session.
+        Interlocked.Exchange(ref _batcher, null)?.Dispose();
         var session = Interlocked.Exchange(ref _session, null);
         session?.Dispose();
         _state = ModelVersionState.End;

@@ -85,6 +85,18 @@ public static class ModelFactory
         return Serialize(graph);
     }
 
+    /// <summary>x FP32 [batch,width] → Identity → y, with the width symbolic too: requests of different widths are valid.</summary>
+    public static byte[] CreateVariableWidthIdentity()
+    {
+        var batch = new TensorShapeProto.Types.Dimension { DimParam = BatchDimension };
+        var width = new TensorShapeProto.Types.Dimension { DimParam = "width" };
+        var graph = new GraphProto { Name = "identity_variable_width" };
+        graph.Input.Add(ValueInfo(IdentityInputName, TensorProto.Types.DataType.Float, batch, width));
+        graph.Node.Add(Node("Identity", "identity", [IdentityInputName], [IdentityOutputName]));
+        graph.Output.Add(ValueInfo(IdentityOutputName, TensorProto.Types.DataType.Float, batch.Clone(), width.Clone()));
+        return Serialize(graph);
+    }
+
     /// <summary>
     /// The default MLP truncated to half its length: the protobuf is cut mid-initializer, so
     /// ONNX Runtime fails to parse it.

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using ServingStack.Inference.Configuration;
+using ServingStack.Inference.Metrics;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 
@@ -30,11 +31,11 @@ public static class OpenInferenceEndpoints
             TryTarget(model, version, out var target, out var error)
                 ? WriteModelReadyAsync(context, models, target)
                 : ProtocolResults.WriteErrorAsync(context, error!));
-        v2.MapPost("/models/{model}/infer", (HttpContext context, string model, ModelManager models, IOptions<ServingOptions> options) =>
-            JsonInferencePipeline.InvokeAsync(context, models, options.Value, new ModelTarget(model, null, null), OpenInferenceInferProtocol.Instance));
-        v2.MapPost("/models/{model}/versions/{version}/infer", (HttpContext context, string model, string version, ModelManager models, IOptions<ServingOptions> options) =>
+        v2.MapPost("/models/{model}/infer", (HttpContext context, string model, ModelManager models, IOptions<ServingOptions> options, ServingMetrics metrics) =>
+            JsonInferencePipeline.InvokeAsync(context, models, options.Value, metrics, new ModelTarget(model, null, null), OpenInferenceInferProtocol.Instance));
+        v2.MapPost("/models/{model}/versions/{version}/infer", (HttpContext context, string model, string version, ModelManager models, IOptions<ServingOptions> options, ServingMetrics metrics) =>
             TryTarget(model, version, out var target, out var error)
-                ? JsonInferencePipeline.InvokeAsync(context, models, options.Value, target, OpenInferenceInferProtocol.Instance)
+                ? JsonInferencePipeline.InvokeAsync(context, models, options.Value, metrics, target, OpenInferenceInferProtocol.Instance)
                 : ProtocolResults.WriteErrorAsync(context, error!));
         return app;
     }

@@ -13,6 +13,8 @@ public sealed class OpenInferenceInferProtocol : IJsonInferenceProtocol
 {
     public static OpenInferenceInferProtocol Instance { get; } = new();
 
+    public string Name => "v2_rest";
+
     public ServingError? ReadRequest(JsonElement root, OnnxModelSession session, ParsedInferenceRequest request)
     {
         if (root.ValueKind != JsonValueKind.Object)

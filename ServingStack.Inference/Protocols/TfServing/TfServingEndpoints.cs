@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using ServingStack.Inference.Configuration;
+using ServingStack.Inference.Metrics;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 
@@ -19,7 +20,7 @@ public static class TfServingEndpoints
         return app;
     }
 
-    private static async Task PostAsync(HttpContext context, string path, ModelManager models, IOptions<ServingOptions> options)
+    private static async Task PostAsync(HttpContext context, string path, ModelManager models, IOptions<ServingOptions> options, ServingMetrics metrics)
     {
         if (!TfServingPath.TryParse(path, isPost: true, out var parsed, out var error))
         {
@@ -30,7 +31,7 @@ public static class TfServingEndpoints
         switch (parsed.Verb)
         {
             case "predict":
-                await JsonInferencePipeline.InvokeAsync(context, models, options.Value, parsed.Target, TfServingPredictProtocol.Instance);
+                await JsonInferencePipeline.InvokeAsync(context, models, options.Value, metrics, parsed.Target, TfServingPredictProtocol.Instance);
                 return;
             case "classify" or "regress":
                 await ProtocolResults.WriteErrorAsync(context, new ServingError(ServingErrorCode.Unimplemented,

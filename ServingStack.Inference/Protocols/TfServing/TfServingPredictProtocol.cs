@@ -12,6 +12,8 @@ public sealed class TfServingPredictProtocol : IJsonInferenceProtocol
 {
     public static TfServingPredictProtocol Instance { get; } = new();
 
+    public string Name => "tfserving_rest";
+
     public ServingError? ReadRequest(JsonElement root, OnnxModelSession session, ParsedInferenceRequest request)
     {
         var error = TfServingPredictReader.Read(root, session.Inputs, request.Inputs, out var rowFormat);

@@ -1,3 +1,4 @@
+using ServingStack.Inference.Batching;
 using ServingStack.Inference.Configuration;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
@@ -309,7 +310,7 @@ public sealed class ModelConfigFileReaderTests : IDisposable
             }
             """);
         var config = new ModelServerConfig();
-        ModelConfigFileReader.Read(path, new ExecutionSettings(), config);
+        ModelConfigFileReader.Read(path, new ExecutionSettings(), new BatchingOptions(), config);
 
         var result = new ModelServerConfigValidator().Validate(null, config);
 
@@ -331,7 +332,7 @@ public sealed class ModelConfigFileReaderTests : IDisposable
     private static ModelServerConfig Read(string path, ExecutionSettings defaults)
     {
         var config = new ModelServerConfig();
-        ModelConfigFileReader.Read(path, defaults, config);
+        ModelConfigFileReader.Read(path, defaults, new BatchingOptions(), config);
         return config;
     }
 

@@ -1,0 +1,506 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using ServingStack.Inference.Metrics;
+using ServingStack.Inference.Runtime;
+
+namespace ServingStack.Inference.Batching;
+
+/// <summary>
+/// Turns many small requests to one model version into fewer, larger ONNX Runtime runs. Requests wait in a bounded
+/// queue per distinct non-batch shape; a batch thread takes a batch when its queue holds <c>max_batch_size</c> rows or
+/// its oldest request has waited <c>batch_timeout_micros</c>, stacks the rows (one copy), pads to an allowed size,
+/// runs, and hands every caller its own rows back (one copy). Critical sections only move queue entries; inputs are
+/// copied and the model runs outside the lock, and threads are woken after it is released (Triton's habits).
+/// </summary>
+public sealed class DynamicBatcher : IDisposable
+{
+    private readonly OnnxModelSession _session;
+    private readonly BatchingOptions _options;
+    private readonly ServingMetrics _metrics;
+    private readonly TagList _tags;
+    private readonly string _description;
+    private readonly object _gate = new();
+    private readonly List<Queue<BatchItem>> _queues = [];
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Thread[] _threads;
+    private readonly long _timeoutTicks;
+    private readonly int _capacityRows;
+    private readonly IDisposable _queueTracking;
+    private int _queuedRows;
+    private volatile bool _stopping;
+
+    public DynamicBatcher(OnnxModelSession session, BatchingOptions options, ServingMetrics metrics, string model, long version)
+    {
+        _session = session;
+        _options = options.Clone();
+        _metrics = metrics;
+        var versionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _tags = new TagList { { "model", model }, { "version", versionText } };
+        _description = $"model '{model}' version {versionText}";
+        _timeoutTicks = _options.BatchTimeoutMicros * Stopwatch.Frequency / 1_000_000;
+        _capacityRows = checked(_options.MaxEnqueuedBatches * _options.MaxBatchSize);
+        _queueTracking = metrics.TrackQueue(model, versionText, () => Volatile.Read(ref _queuedRows));
+        _threads = new Thread[_options.NumBatchThreads];
+        for (var i = 0; i < _threads.Length; i++)
+        {
+            _threads[i] = new Thread(RunBatches) { IsBackground = true, Name = $"batch {model}/{versionText} #{i}" };
+            _threads[i].Start();
+        }
+    }
+
+    public BatchingOptions Options => _options;
+
+    /// <summary>Rows waiting in the queue (the queue-depth metric).</summary>
+    public int QueuedRows => Volatile.Read(ref _queuedRows);
+
+    /// <summary>Only models whose every input and output has a variable dimension 0 can be batched.</summary>
+    public static bool CanBatch(OnnxModelSession session)
+    {
+        foreach (var spec in session.Inputs)
+        {
+            if (!spec.HasVariableBatch)
+            {
+                return false;
+            }
+        }
+
+        foreach (var spec in session.Outputs)
+        {
+            if (!spec.HasVariableBatch)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Queues validated inputs (in model order) and waits for this request's rows. The caller keeps ownership of the
+    /// inputs, which stay in use until this returns.
+    /// </summary>
+    public async ValueTask<InferenceOutcome> SubmitAsync(InferenceTensor[] inputs, IReadOnlyList<TensorSpec> outputs, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var rows = inputs[0].Shape[0];
+        for (var i = 1; i < inputs.Length; i++)
+        {
+            if (inputs[i].Shape[0] != rows)
+            {
+                return InferenceOutcome.Failed(ServingError.InvalidArgument(
+                    $"inputs '{inputs[0].Name}' and '{inputs[i].Name}' have different batch sizes ({rows} and {inputs[i].Shape[0]}); dimension 0 must agree"));
+            }
+        }
+
+        if (rows == 0)
+        {
+            return InferenceOutcome.Failed(ServingError.InvalidArgument($"input '{inputs[0].Name}' has no rows (dimension 0 is 0)"));
+        }
+
+        if (rows <= _options.MaxBatchSize)
+        {
+            var item = new BatchItem(inputs, outputs, (int)rows);
+            if (!TryEnqueue([item], (int)rows))
+            {
+                return InferenceOutcome.Failed(QueueFull());
+            }
+
+            _wake.Release();
+            return await WaitAsync(item, timeout, cancellationToken);
+        }
+
+        if (!_options.EnableLargeBatchSplitting)
+        {
+            return InferenceOutcome.Failed(ServingError.InvalidArgument(
+                $"the request has {rows} rows but {_description} takes at most max_batch_size = {_options.MaxBatchSize} rows per request"));
+        }
+
+        return await SubmitSplitAsync(inputs, outputs, rows, timeout, cancellationToken);
+    }
+
+    /// <summary>A request larger than max_batch_size runs as several batches; its outputs are stacked back in order.</summary>
+    private async ValueTask<InferenceOutcome> SubmitSplitAsync(InferenceTensor[] inputs, IReadOnlyList<TensorSpec> outputs, long rows, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var chunkCount = (int)((rows + _options.MaxBatchSize - 1) / _options.MaxBatchSize);
+        var items = new BatchItem[chunkCount];
+        for (var c = 0; c < chunkCount; c++)
+        {
+            var start = (long)c * _options.MaxBatchSize;
+            var count = Math.Min(_options.MaxBatchSize, rows - start);
+            var slices = new InferenceTensor[inputs.Length];
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                slices[i] = TensorRows.Slice(inputs[i], start, count);
+            }
+
+            items[c] = new BatchItem(slices, outputs, (int)count);
+        }
+
+        var results = new InferenceOutcome[chunkCount];
+        try
+        {
+            if (!TryEnqueue(items, (int)rows))
+            {
+                return InferenceOutcome.Failed(QueueFull());
+            }
+
+            _wake.Release(Math.Min(chunkCount, _threads.Length));
+            for (var c = 0; c < chunkCount; c++)
+            {
+                results[c] = await WaitAsync(items[c], timeout, cancellationToken);
+            }
+
+            foreach (var result in results)
+            {
+                if (result.Error is not null)
+                {
+                    return InferenceOutcome.Failed(result.Error);
+                }
+            }
+
+            var stacked = new InferenceTensor[outputs.Count];
+            for (var o = 0; o < stacked.Length; o++)
+            {
+                var first = results[0].Outputs![o];
+                var shape = (long[])first.Shape.Clone();
+                shape[0] = rows;
+                stacked[o] = InferenceTensor.Allocate(first.Name, first.DataType, shape);
+                var row = 0L;
+                foreach (var result in results)
+                {
+                    TensorRows.CopyInto(result.Outputs![o], stacked[o], row);
+                    row += result.Outputs![o].Shape[0];
+                }
+            }
+
+            return new InferenceOutcome(stacked, null);
+        }
+        finally
+        {
+            foreach (var result in results)
+            {
+                DisposeAll(result.Outputs);
+            }
+
+            foreach (var item in items)
+            {
+                DisposeAll(item.Inputs);
+            }
+        }
+    }
+
+    private async ValueTask<InferenceOutcome> WaitAsync(BatchItem item, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (timeout is null && !cancellationToken.CanBeCanceled)
+        {
+            return await item.Completion;
+        }
+
+        try
+        {
+            return await item.Completion.WaitAsync(timeout ?? Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            if (item.TryAbandon())
+            {
+                return InferenceOutcome.Failed(new ServingError(ServingErrorCode.DeadlineExceeded,
+                    $"the request waited {timeout!.Value.TotalMilliseconds:F0} ms in the batch queue of {_description} and was not run"));
+            }
+
+            // Already running: its inputs are in use, so wait for it; the result is still worth returning.
+            return await item.Completion;
+        }
+        catch (OperationCanceledException)
+        {
+            if (!item.TryAbandon())
+            {
+                DisposeAll((await item.Completion).Outputs);
+            }
+
+            return InferenceOutcome.Failed(new ServingError(ServingErrorCode.Cancelled, "the client cancelled the request"));
+        }
+    }
+
+    private bool TryEnqueue(BatchItem[] items, int rows)
+    {
+        lock (_gate)
+        {
+            if (_stopping || _queuedRows + rows > _capacityRows)
+            {
+                return false;
+            }
+
+            var queue = FindQueue(items[0]);
+            foreach (var item in items)
+            {
+                queue.Enqueue(item);
+            }
+
+            _queuedRows += rows;
+            return true;
+        }
+    }
+
+    private Queue<BatchItem> FindQueue(BatchItem item)
+    {
+        foreach (var queue in _queues)
+        {
+            if (queue.TryPeek(out var head) && head.IsCompatible(item))
+            {
+                return queue;
+            }
+        }
+
+        // Reuse an emptied queue before growing the list: shapes come and go.
+        foreach (var queue in _queues)
+        {
+            if (queue.Count == 0)
+            {
+                return queue;
+            }
+        }
+
+        var created = new Queue<BatchItem>();
+        _queues.Add(created);
+        return created;
+    }
+
+    private ServingError QueueFull() => new(ServingErrorCode.ResourceExhausted,
+        $"the batch queue of {_description} is full ({QueuedRows} rows waiting, limit max_enqueued_batches × max_batch_size = {_capacityRows}); retry later");
+
+    private void RunBatches()
+    {
+        var batch = new List<BatchItem>(_options.MaxBatchSize);
+        while (true)
+        {
+            long waitTicks;
+            lock (_gate)
+            {
+                waitTicks = TakeBatch(batch);
+            }
+
+            if (batch.Count > 0)
+            {
+                Execute(batch);
+                batch.Clear();
+                continue;
+            }
+
+            if (_stopping)
+            {
+                return;
+            }
+
+            _wake.Wait(waitTicks < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(1, waitTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
+        }
+    }
+
+    /// <summary>Fills <paramref name="batch"/> from the readiest queue; otherwise returns how long until one is ready (-1: none queued).</summary>
+    private long TakeBatch(List<BatchItem> batch)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Queue<BatchItem>? ready = null;
+        var readySince = long.MaxValue;
+        var wait = -1L;
+        foreach (var queue in _queues)
+        {
+            // Requests whose callers gave up leave without running.
+            while (queue.TryPeek(out var head) && head.IsAbandoned)
+            {
+                queue.Dequeue();
+                _queuedRows -= head.Rows;
+            }
+
+            if (!queue.TryPeek(out var oldest))
+            {
+                continue;
+            }
+
+            var age = now - oldest.EnqueuedAt;
+            if (age >= _timeoutTicks || QueueRows(queue) >= _options.MaxBatchSize)
+            {
+                if (oldest.EnqueuedAt < readySince)
+                {
+                    ready = queue;
+                    readySince = oldest.EnqueuedAt;
+                }
+            }
+            else
+            {
+                var remaining = _timeoutTicks - age;
+                wait = wait < 0 ? remaining : Math.Min(wait, remaining);
+            }
+        }
+
+        if (ready is null)
+        {
+            return wait;
+        }
+
+        var rows = 0;
+        while (ready.TryPeek(out var next) && rows + next.Rows <= _options.MaxBatchSize)
+        {
+            ready.Dequeue();
+            _queuedRows -= next.Rows;
+            if (next.TryTake())
+            {
+                batch.Add(next);
+                rows += next.Rows;
+            }
+        }
+
+        return 0;
+    }
+
+    private int QueueRows(Queue<BatchItem> queue)
+    {
+        var rows = 0;
+        foreach (var item in queue)
+        {
+            rows += item.Rows;
+            if (rows >= _options.MaxBatchSize)
+            {
+                break;
+            }
+        }
+
+        return rows;
+    }
+
+    private void Execute(List<BatchItem> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var rows = 0;
+        foreach (var item in batch)
+        {
+            rows += item.Rows;
+            _metrics.RecordQueueWait(_tags, Stopwatch.GetElapsedTime(item.EnqueuedAt, started));
+        }
+
+        var padded = _options.PaddedSize(rows);
+        var first = batch[0];
+        // A lone request that needs no padding runs on its own buffers: no copy in, no copy out.
+        var direct = batch.Count == 1 && padded == rows;
+        var inputs = direct ? first.Inputs : Stack(batch, padded);
+        InferenceTensor[]? outputs = null;
+        try
+        {
+            outputs = _session.Run(inputs, first.Outputs);
+            _metrics.RecordBatch(_tags, rows, padded, Stopwatch.GetElapsedTime(started));
+            foreach (var output in outputs)
+            {
+                if (output.Shape.Length == 0 || output.Shape[0] != padded)
+                {
+                    Fail(batch, new ServingError(ServingErrorCode.FailedPrecondition,
+                        $"{_description}: output '{output.Name}' has shape {ShapeText.Format(output.Shape)}, not one row per input row, so it cannot be batched; turn batching off for this model"));
+                    return;
+                }
+            }
+
+            if (direct)
+            {
+                first.Complete(new InferenceOutcome(outputs, null));
+                outputs = null;
+                return;
+            }
+
+            var row = 0L;
+            foreach (var item in batch)
+            {
+                var own = new InferenceTensor[outputs.Length];
+                for (var o = 0; o < own.Length; o++)
+                {
+                    own[o] = TensorRows.Slice(outputs[o], row, item.Rows);
+                }
+
+                item.Complete(new InferenceOutcome(own, null));
+                row += item.Rows;
+            }
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            Fail(batch, new ServingError(ServingErrorCode.Internal, $"inference failed on {_description}: {ex.Message}"));
+        }
+        catch (Exception ex)
+        {
+            // A batch thread must never die and strand its callers.
+            Fail(batch, new ServingError(ServingErrorCode.Internal, $"inference failed on {_description}: {ex.GetType().Name}: {ex.Message}"));
+        }
+        finally
+        {
+            DisposeAll(outputs);
+            if (!direct)
+            {
+                DisposeAll(inputs);
+            }
+        }
+    }
+
+    private static InferenceTensor[] Stack(List<BatchItem> batch, int padded)
+    {
+        var template = batch[0].Inputs;
+        var stacked = new InferenceTensor[template.Length];
+        for (var i = 0; i < stacked.Length; i++)
+        {
+            var shape = (long[])template[i].Shape.Clone();
+            shape[0] = padded;
+            // Allocate zeroes the buffer, so padding rows are zeros (and empty strings are filled below).
+            stacked[i] = InferenceTensor.Allocate(template[i].Name, template[i].DataType, shape);
+            var row = 0L;
+            foreach (var item in batch)
+            {
+                TensorRows.CopyInto(item.Inputs[i], stacked[i], row);
+                row += item.Rows;
+            }
+
+            if (stacked[i].Strings is { } strings)
+            {
+                for (var s = 0; s < strings.Length; s++)
+                {
+                    strings[s] ??= string.Empty;
+                }
+            }
+        }
+
+        return stacked;
+    }
+
+    private static void Fail(List<BatchItem> batch, ServingError error)
+    {
+        foreach (var item in batch)
+        {
+            item.Complete(InferenceOutcome.Failed(error));
+        }
+    }
+
+    private static void DisposeAll(InferenceTensor[]? tensors)
+    {
+        if (tensors is null)
+        {
+            return;
+        }
+
+        foreach (var tensor in tensors)
+        {
+            tensor?.Dispose();
+        }
+    }
+
+    /// <summary>Stops the batch threads once the queue is empty; called when the version unloads (no caller is left).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+        }
+
+        _wake.Release(_threads.Length);
+        foreach (var thread in _threads)
+        {
+            thread.Join();
+        }
+
+        _queueTracking.Dispose();
+        _wake.Dispose();
+    }
+}

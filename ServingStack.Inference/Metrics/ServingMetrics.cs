@@ -40,7 +40,7 @@ public sealed class ServingMetrics : IDisposable
         _queueDuration = _meter.CreateHistogram("servingstack.queue.duration", "s",
             "Time a request waited in its version's batch queue.", advice: Seconds());
         _computeDuration = _meter.CreateHistogram("servingstack.compute.duration", "s",
-            "Time of one ONNX Runtime run of a batch, including stacking and scattering rows.", advice: Seconds());
+            "Time to stack a batch and run it in ONNX Runtime.", advice: Seconds());
         _batchSize = _meter.CreateHistogram("servingstack.batch.size", "{row}",
             "Rows in each batch ONNX Runtime ran, padding included.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = s_batchBuckets });
         _batchRows = _meter.CreateHistogram("servingstack.batch.rows", "{row}",

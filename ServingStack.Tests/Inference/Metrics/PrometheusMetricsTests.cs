@@ -1,0 +1,64 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ServingStack.Tests.Fixtures;
+
+namespace ServingStack.Tests.Inference.Metrics;
+
+public sealed partial class PrometheusMetricsTests : IDisposable
+{
+    private readonly TempModelRepository _repo = new();
+
+    public void Dispose() => _repo.Dispose();
+
+    [GeneratedRegex("^(?<name>[a-z_]+)\\{(?<labels>[^}]*)\\} (?<value>\\S+)$", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+
+    private static List<(string Name, Dictionary<string, string> Labels, double Value)> Parse(string text) =>
+        Sample().Matches(text).Select(m => (
+            m.Groups["name"].Value,
+            m.Groups["labels"].Value.Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1].Trim('"')),
+            double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+
+    [Fact]
+    public async Task Metrics_endpoint_is_valid_Prometheus_text_with_the_listed_series_after_traffic()
+    {
+        _repo.AddMlp("mnist", 1, seed: 1);
+        var config = _repo.WriteConfig("models.json", """
+            { "model_config_list": [ { "name": "mnist", "base_path": "mnist", "batching": { "max_batch_size": 4, "allowed_batch_sizes": [2, 4] } } ] }
+            """);
+        await using var server = await InferenceServer.StartReadyAsync($"--model_config_file={config}");
+        var row = new JsonObject { ["instances"] = Json.Matrix(TestData.MnistRows(1)) };
+        Assert.Equal(200, (await Json.PostAsync(server.Client, "/v1/models/mnist:predict", row)).Status);
+        Assert.Equal(200, (await Json.PostAsync(server.Client, "/v1/models/mnist:predict", row)).Status);
+        Assert.Equal(400, (await Json.PostAsync(server.Client, "/v1/models/mnist:predict", "{}")).Status);
+        Assert.Equal(404, (await Json.PostAsync(server.Client, "/v1/models/unknown:predict", row)).Status);
+
+        var text = await server.Client.GetStringAsync("/metrics");
+
+        var (exitCode, output) = await PromTool.CheckMetricsAsync(text);
+        // 0: clean; 3: lint remarks only. The .NET runtime's own series draw remarks; ours must draw none.
+        Assert.True(exitCode is 0 or 3, $"promtool check metrics failed ({exitCode}): {output}");
+        Assert.DoesNotContain("servingstack", output);
+
+        var samples = Parse(text);
+        double Value(string name, params (string Key, string Value)[] labels) =>
+            Assert.Single(samples, s => s.Name == name && labels.All(l => s.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).Value;
+
+        Assert.Equal(2, Value("servingstack_requests_total", ("model", "mnist"), ("version", "1"), ("protocol", "tfserving_rest"), ("status", "OK")));
+        Assert.Equal(1, Value("servingstack_requests_total", ("model", "mnist"), ("version", "1"), ("protocol", "tfserving_rest"), ("status", "INVALID_ARGUMENT")));
+        // An unknown model's name is not a label value: clients must not be able to create series at will.
+        Assert.Equal(1, Value("servingstack_requests_total", ("model", ""), ("status", "NOT_FOUND")));
+        Assert.DoesNotContain(samples, s => s.Labels.ContainsValue("unknown"));
+        Assert.Equal(2, Value("servingstack_request_duration_seconds_count", ("model", "mnist"), ("version", "1"), ("status", "OK")));
+        Assert.Equal(2, Value("servingstack_queue_duration_seconds_count", ("model", "mnist"), ("version", "1")));
+        Assert.Equal(2, Value("servingstack_compute_duration_seconds_count", ("model", "mnist"), ("version", "1")));
+        // Single-row requests run padded to the smallest allowed size, 2.
+        Assert.Equal(0, Value("servingstack_batch_size_bucket", ("model", "mnist"), ("le", "1")));
+        Assert.Equal(2, Value("servingstack_batch_size_bucket", ("model", "mnist"), ("le", "2")));
+        Assert.Equal(2, Value("servingstack_batch_rows_bucket", ("model", "mnist"), ("le", "1")));
+        Assert.Equal(0, Value("servingstack_queue_depth", ("model", "mnist"), ("version", "1")));
+        Assert.Equal(30, Value("servingstack_model_state", ("model", "mnist"), ("version", "1")));
+        Assert.Equal(1, Value("servingstack_model_load_duration_seconds_count", ("model", "mnist"), ("version", "1"), ("outcome", "success")));
+    }
+}

@@ -1,5 +1,7 @@
 using System.Net;
+using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -8,6 +10,7 @@ using ServingStack.Inference.Health;
 using ServingStack.Inference.Metrics;
 using ServingStack.Inference.Protocols;
 using ServingStack.Inference.Protocols.OpenInference;
+using ServingStack.Inference.Protocols.OpenInference.Grpc;
 using ServingStack.Inference.Protocols.TfServing;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
@@ -16,7 +19,7 @@ namespace ServingStack.Inference.Hosting;
 
 public static class InferenceServerExtensions
 {
-    /// <summary>Options, model repository, runtime, health and Kestrel's REST listener.</summary>
+    /// <summary>Options, model repository, runtime, health, gRPC, and Kestrel's REST and gRPC listeners.</summary>
     public static WebApplicationBuilder AddInferenceServer(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -40,6 +43,7 @@ public static class InferenceServerExtensions
 
         services.AddHealthChecks().AddCheck<ModelsReadyHealthCheck>("models", tags: [Extensions.ReadinessTag]);
 
+        services.AddSingleton<ServingEndpoints>();
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var options = context.Configuration.GetSection(ServingOptions.SectionName).Get<ServingOptions>() ?? new ServingOptions();
@@ -47,20 +51,45 @@ public static class InferenceServerExtensions
             var address = options.ListenAddress is "*" or "0.0.0.0" or "::" || !IPAddress.TryParse(options.ListenAddress, out var parsed)
                 ? null
                 : parsed;
-            if (address is null)
+
+            // gRPC is h2c (HTTP/2 without TLS, as tensorflow_model_server's --port); REST stays HTTP/1.1 for curl and
+            // TF Serving clients. One protocol per port, because without TLS there is no ALPN to tell them apart.
+            ListenOptions? grpc = null;
+            ListenOptions? rest = null;
+            Listen(kestrel, address, options.Port, listen =>
             {
-                kestrel.ListenAnyIP(options.RestApiPort);
-            }
-            else
+                listen.Protocols = HttpProtocols.Http2;
+                grpc = listen;
+            });
+            Listen(kestrel, address, options.RestApiPort, listen =>
             {
-                kestrel.Listen(address, options.RestApiPort);
-            }
+                listen.Protocols = HttpProtocols.Http1;
+                rest = listen;
+            });
+            kestrel.ApplicationServices.GetRequiredService<ServingEndpoints>().SetListeners(rest!, grpc!);
         });
+
+        // Exception details stay in our log; clients get the status and our message. A gRPC message may be as large as
+        // a REST body (gRPC's own default, 4 MB, is too small for image batches).
+        services.AddGrpc(o => o.EnableDetailedErrors = false);
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServingOptions>>((grpc, serving) =>
+            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, serving.Value.MaxRequestBodyBytes));
+        services.AddGrpcHealthChecks(o =>
+        {
+            // "" (the whole server) is SERVING when every check passes, so only once every model is loaded; the
+            // inference service's own name answers readiness alone, as /ready does.
+            o.Services.Map(string.Empty, _ => true);
+            o.Services.Map(GRPCInferenceService.Descriptor.FullName, check => check.Tags.Contains(Extensions.ReadinessTag));
+        });
+        services.AddGrpcReflection();
 
         return builder;
     }
 
-    /// <summary>TF Serving REST, Open Inference REST and the seed's probes (<c>/healthz</c>, <c>/ready</c>).</summary>
+    /// <summary>
+    /// TF Serving REST, Open Inference REST and gRPC, gRPC health (<c>grpc.health.v1</c>) and reflection, and the seed's
+    /// probes (<c>/healthz</c>, <c>/ready</c>).
+    /// </summary>
     public static WebApplication MapInferenceServer(this WebApplication app)
     {
         app.UseExceptionHandler(errors => errors.Run(context =>
@@ -76,6 +105,22 @@ public static class InferenceServerExtensions
         app.MapPrometheusScrapingEndpoint();
         app.MapTfServingApi();
         app.MapOpenInferenceApi();
+        app.MapGrpcService<OpenInferenceGrpcService>();
+        app.MapGrpcHealthChecksService();
+        // Lets grpcurl and Postman discover the service without the .proto file.
+        app.MapGrpcReflectionService();
         return app;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, IPAddress? address, int port, Action<ListenOptions> configure)
+    {
+        if (address is null)
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
+        else
+        {
+            kestrel.Listen(address, port, configure);
+        }
     }
 }

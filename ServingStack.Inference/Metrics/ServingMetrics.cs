@@ -52,6 +52,8 @@ public sealed class ServingMetrics : IDisposable
             "Each version's state as TF Serving numbers it: 10 START, 20 LOADING, 30 AVAILABLE, 40 UNLOADING, 50 END.");
     }
 
+    public Meter Meter => _meter;
+
     private static InstrumentAdvice<double> Seconds() => new() { HistogramBucketBoundaries = s_secondsBuckets };
 
     /// <summary>Counts one finished inference request and its duration. <paramref name="status"/> is a canonical code name.</summary>

@@ -47,7 +47,7 @@ public static class JsonInferencePipeline
             // Unknown model names stay out of the labels: a client must not be able to grow the series without bound.
             var model = version?.ModelName ?? (models.TryGetModel(target.Model, out _) ? target.Model : "");
             var versionLabel = version?.Version.ToString(CultureInfo.InvariantCulture) ?? "";
-            metrics.RecordRequest(model, versionLabel, protocol.Name, StatusNames.Of(error), Stopwatch.GetElapsedTime(started));
+            metrics.RecordRequest(model, versionLabel, protocol.Name, (error?.Code ?? ServingErrorCode.Ok).ToStatusName(), Stopwatch.GetElapsedTime(started));
         }
     }
 

@@ -2,15 +2,17 @@ using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Metrics;
 
-/// <summary>Canonical status code names (as gRPC and TF Serving spell them) for metric labels, without allocating.</summary>
-public static class StatusNames
+/// <summary>
+/// The <c>status</c> tag of <see cref="ServingMetrics.RecordRequest"/>: the canonical code names gRPC and TF Serving print
+/// (OK, INVALID_ARGUMENT...), so REST and gRPC requests land in the same series and alert rules need one spelling.
+/// </summary>
+public static class ServingStatusNames
 {
-    public static string Of(ServingError? error) => error is null ? "OK" : Of(error.Code);
-
-    public static string Of(ServingErrorCode code) => code switch
+    public static string ToStatusName(this ServingErrorCode code) => code switch
     {
         ServingErrorCode.Ok => "OK",
         ServingErrorCode.Cancelled => "CANCELLED",
+        ServingErrorCode.Unknown => "UNKNOWN",
         ServingErrorCode.InvalidArgument => "INVALID_ARGUMENT",
         ServingErrorCode.DeadlineExceeded => "DEADLINE_EXCEEDED",
         ServingErrorCode.NotFound => "NOT_FOUND",
@@ -25,6 +27,7 @@ public static class StatusNames
         ServingErrorCode.Unavailable => "UNAVAILABLE",
         ServingErrorCode.DataLoss => "DATA_LOSS",
         ServingErrorCode.Unauthenticated => "UNAUTHENTICATED",
+        // A code outside the canonical set is a bug somewhere; keep the series bounded rather than tag it with a number.
         _ => "UNKNOWN",
     };
 }

@@ -1,0 +1,211 @@
+using System.Globalization;
+using Grpc.Core;
+using ServingStack.Inference.Metrics;
+using ServingStack.Inference.Repository;
+using ServingStack.Inference.Runtime;
+
+namespace ServingStack.Inference.Protocols.OpenInference.Grpc;
+
+/// <summary>
+/// The Open Inference Protocol (KServe v2) over gRPC: the same health, metadata and inference as <c>/v2</c> REST, with
+/// tensors as typed contents or raw bytes. Errors are <see cref="RpcException"/>s whose status code is the
+/// <see cref="ServingError"/>'s (the numbers are gRPC's) and whose message is the same text REST returns.
+/// </summary>
+/// <remarks>Not named GrpcInferenceService: that differs from the generated <c>GRPCInferenceService</c> only by case (CA1708).</remarks>
+public sealed partial class OpenInferenceGrpcService(ModelManager models, ServingMetrics metrics, TimeProvider time, ILogger<OpenInferenceGrpcService> logger)
+    : GRPCInferenceService.GRPCInferenceServiceBase
+{
+    private const string Protocol = "grpc";
+    private const string Platform = "onnxruntime_onnx";
+
+    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerLiveResponse { Live = true });
+
+    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerReadyResponse { Ready = models.AllModelsAvailable });
+
+    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerMetadataResponse
+        {
+            Name = OpenInferenceEndpoints.ServerName,
+            Version = typeof(OpenInferenceGrpcService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+        });
+
+    /// <summary>As REST: an unknown model or version is NOT_FOUND; a known one that cannot answer yet is <c>ready: false</c>.</summary>
+    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
+    {
+        var version = Acquire(request.Name, request.Version, "version", out var error);
+        if (version is null && error!.Code is ServingErrorCode.NotFound or ServingErrorCode.InvalidArgument)
+        {
+            throw ToRpcException(error);
+        }
+
+        version?.Release();
+        return Task.FromResult(new ModelReadyResponse { Ready = version is not null });
+    }
+
+    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+    {
+        var version = Acquire(request.Name, request.Version, "version", out var error) ?? throw ToRpcException(error!);
+        try
+        {
+            var response = new ModelMetadataResponse { Name = version.ModelName, Platform = Platform };
+            if (models.TryGetModel(version.ModelName, out var model))
+            {
+                foreach (var v in model.Versions)
+                {
+                    if (v.State == ModelVersionState.Available)
+                    {
+                        response.Versions.Add(v.Version.ToString(CultureInfo.InvariantCulture));
+                    }
+                }
+            }
+
+            AddSpecs(response.Inputs, version.Session.Inputs);
+            AddSpecs(response.Outputs, version.Session.Outputs);
+            return Task.FromResult(response);
+        }
+        finally
+        {
+            version.Release();
+        }
+    }
+
+    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        var started = time.GetTimestamp();
+        var code = ServingErrorCode.Internal;
+        ModelVersion? version = null;
+        var inputs = new List<InferenceTensor>(request.Inputs.Count);
+        InferenceTensor[]? outputs = null;
+        try
+        {
+            version = Acquire(request.ModelName, request.ModelVersion, "model_version", out var error);
+            var raw = false;
+            if (version is not null)
+            {
+                error = GrpcTensorConverter.ReadInputs(request, inputs, out raw);
+            }
+
+            if (error is null)
+            {
+                (outputs, error) = await ModelInvoker.InvokeAsync(version!, inputs, RequestedOutputs(request), Timeout(context), context.CancellationToken);
+            }
+
+            if (error is not null)
+            {
+                code = error.Code;
+                throw ToRpcException(error);
+            }
+
+            var response = new ModelInferResponse
+            {
+                ModelName = version!.ModelName,
+                ModelVersion = version.Version.ToString(CultureInfo.InvariantCulture),
+                Id = request.Id,
+            };
+            GrpcTensorConverter.WriteOutputs(response, outputs!, raw);
+            code = ServingErrorCode.Ok;
+            return response;
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The client went away or its deadline passed; gRPC answers the call itself, the metric still counts it.
+            code = context.Deadline <= time.GetUtcNow().UtcDateTime ? ServingErrorCode.DeadlineExceeded : ServingErrorCode.Cancelled;
+            throw;
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            // Our bug, not the client's: log it, and answer INTERNAL without the details (EnableDetailedErrors is off).
+            Log.InferFailed(logger, request.ModelName, ex);
+            code = ServingErrorCode.Internal;
+            throw new RpcException(new Status(StatusCode.Internal, $"internal error: {ex.GetType().Name}"));
+        }
+        finally
+        {
+            if (outputs is not null)
+            {
+                foreach (var output in outputs)
+                {
+                    output.Dispose();
+                }
+            }
+
+            foreach (var input in inputs)
+            {
+                input.Dispose();
+            }
+
+            // Tag only names the server knows, so a client sending made-up names cannot grow the number of series.
+            var modelTag = version?.ModelName ?? (models.TryGetModel(request.ModelName, out var known) ? known.Name : string.Empty);
+            var versionTag = version?.Version.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
+            version?.Release();
+            metrics.RecordRequest(modelTag, versionTag, Protocol, code.ToStatusName(), time.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>Resolves a model and an optional version string ("" = the newest AVAILABLE) and takes a reference on it.</summary>
+    private ModelVersion? Acquire(string model, string version, string field, out ServingError? error)
+    {
+        long? number = null;
+        if (version.Length > 0)
+        {
+            if (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed <= 0)
+            {
+                error = ServingError.InvalidArgument($"{field} '{version}' is not a positive integer (leave it empty for the newest version)");
+                return null;
+            }
+
+            number = parsed;
+        }
+
+        return JsonInferencePipeline.Acquire(models, new ModelTarget(model, number, null), out error);
+    }
+
+    private static List<string>? RequestedOutputs(ModelInferRequest request)
+    {
+        if (request.Outputs.Count == 0)
+        {
+            return null;
+        }
+
+        var names = new List<string>(request.Outputs.Count);
+        foreach (var output in request.Outputs)
+        {
+            names.Add(output.Name);
+        }
+
+        return names;
+    }
+
+    /// <summary>The client's deadline as the time inference may still take; none when the client set no deadline.</summary>
+    private TimeSpan? Timeout(ServerCallContext context)
+    {
+        if (context.Deadline == DateTime.MaxValue)
+        {
+            return null;
+        }
+
+        var left = context.Deadline - time.GetUtcNow().UtcDateTime;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private static RpcException ToRpcException(ServingError error) => new(new Status((StatusCode)error.Code, error.Message));
+
+    private static void AddSpecs(Google.Protobuf.Collections.RepeatedField<ModelMetadataResponse.Types.TensorMetadata> target, IReadOnlyList<TensorSpec> specs)
+    {
+        foreach (var spec in specs)
+        {
+            var metadata = new ModelMetadataResponse.Types.TensorMetadata { Name = spec.Name, Datatype = spec.DataType.ToOpenInferenceName() };
+            metadata.Shape.Add(spec.Shape);
+            target.Add(metadata);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, EventName = "GrpcInferFailed", Level = LogLevel.Error,
+            Message = "Open Inference gRPC ModelInfer for model {Model} failed unexpectedly")]
+        public static partial void InferFailed(ILogger logger, string model, Exception exception);
+    }
+}

@@ -1,4 +1,8 @@
 using System.Net;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Grpc.Core;
+using ServingStack.Inference.Protocols.OpenInference.Grpc;
 using System.Text;
 using System.Text.Json.Nodes;
 using ServingStack.Tests.Fixtures;
@@ -263,5 +267,50 @@ public sealed class DynamicBatchingTests : IDisposable
         Assert.Equal(16, batcher.Options.MaxBatchSize);
         Assert.Equal(500, batcher.Options.BatchTimeoutMicros);
         Assert.Equal([8, 16], batcher.Options.AllowedBatchSizes);
+    }
+
+    private ModelInferRequest GrpcRequest(float[][] rows)
+    {
+        var request = new ModelInferRequest { ModelName = _model };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "x", Datatype = "FP32" };
+        input.Shape.Add([rows.Length, MlpWeights.InputSize]);
+        request.Inputs.Add(input);
+        request.RawInputContents.Add(ByteString.CopyFrom(MemoryMarshal.AsBytes(rows.SelectMany(r => r).ToArray().AsSpan())));
+        return request;
+    }
+
+    [Fact]
+    public async Task Over_gRPC_a_full_queue_is_RESOURCE_EXHAUSTED_and_a_passed_deadline_is_DEADLINE_EXCEEDED_without_running()
+    {
+        using var metrics = new MetricsRecorder(_model);
+        await using var server = await StartAsync("""{ "max_batch_size": 4, "max_enqueued_batches": 1, "batch_timeout_micros": 60000000, "num_batch_threads": 1 }""");
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(server.GrpcChannel);
+
+        var expired = await Assert.ThrowsAsync<RpcException>(() =>
+            client.ModelInferAsync(GrpcRequest(TestData.MnistRows(1, seed: 1)), deadline: DateTime.UtcNow.AddMilliseconds(200)).ResponseAsync);
+        Assert.Equal(StatusCode.DeadlineExceeded, expired.StatusCode);
+
+        var waiting = TestData.MnistRows(3, seed: 2);
+        var pending = client.ModelInferAsync(GrpcRequest(waiting)).ResponseAsync;
+        await Eventually.TrueAsync(() => server.Models.Models[0].Versions[0].Batcher!.QueuedRows == 3, "the request to be queued");
+        var full = await Assert.ThrowsAsync<RpcException>(() => client.ModelInferAsync(GrpcRequest(TestData.MnistRows(2, seed: 3))).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
+        Assert.Contains("batch queue", full.Status.Detail);
+
+        var filler = TestData.MnistRows(1, seed: 4);
+        var fillerResponse = await client.ModelInferAsync(GrpcRequest(filler));
+        var pendingResponse = await pending;
+        var weights = MlpWeights.Create(42);
+        foreach (var (rows, response) in new[] { (filler, fillerResponse), (waiting, pendingResponse) })
+        {
+            var data = MemoryMarshal.Cast<byte, float>(response.RawOutputContents[0].Span).ToArray();
+            for (var r = 0; r < rows.Length; r++)
+            {
+                TfServingPredictTests.AssertClose(weights.Evaluate(rows[r]), data.AsSpan(r * MlpWeights.OutputSize, MlpWeights.OutputSize).ToArray());
+            }
+        }
+
+        // Only the 3 + 1 rows ran: the expired request never did.
+        Assert.Equal([4.0], metrics.Values(BatchRows));
     }
 }

@@ -26,6 +26,11 @@ public sealed class AppHostTests
         Assert.True(status == 200, text);
         TfServingPredictTests.AssertClose(MlpWeights.Create(DemoRepositoryTests.CanarySeed).Evaluate(row), Json.Floats(body!["predictions"]![0]));
 
+        // gRPC on its own endpoint (h2c).
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(app.GetEndpoint("inference", "grpc"));
+        var grpc = new ServingStack.Inference.Protocols.OpenInference.Grpc.GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        Assert.True((await grpc.ServerReadyAsync(new(), cancellationToken: cts.Token)).Ready);
+
         (status, body, text) = await Json.GetAsync(client, "/v1/models/mnist");
         Assert.True(status == 200, text);
         Assert.Equal(["2", "1"], body!["model_version_status"]!.AsArray().Select(s => s!["version"]!.GetValue<string>()));

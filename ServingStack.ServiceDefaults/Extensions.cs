@@ -81,7 +81,7 @@ public static class Extensions
     private static bool IsInfrastructurePath(PathString path) =>
         path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath) ||
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics") ||
-        path.StartsWithSegments("/v2/health");
+        path.StartsWithSegments("/v2/health") || path.StartsWithSegments("/grpc.health.v1.Health");
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -163,7 +163,7 @@ public sealed class DynamicBatcher : IDisposable
                 var first = results[0].Outputs![o];
                 var shape = (long[])first.Shape.Clone();
                 shape[0] = rows;
-                stacked[o] = InferenceTensor.Allocate(first.Name, first.DataType, shape);
+                stacked[o] = InferenceTensor.AllocateUninitialized(first.Name, first.DataType, shape);
                 var row = 0L;
                 foreach (var result in results)
                 {
@@ -444,14 +444,17 @@ public sealed class DynamicBatcher : IDisposable
         {
             var shape = (long[])template[i].Shape.Clone();
             shape[0] = padded;
-            // Allocate zeroes the buffer, so padding rows are zeros (and empty strings are filled below).
-            stacked[i] = InferenceTensor.Allocate(template[i].Name, template[i].DataType, shape);
+            stacked[i] = InferenceTensor.AllocateUninitialized(template[i].Name, template[i].DataType, shape);
             var row = 0L;
             foreach (var item in batch)
             {
                 TensorRows.CopyInto(item.Inputs[i], stacked[i], row);
                 row += item.Rows;
             }
+
+            // Padding rows are zeros: only they need clearing, every other byte was just written.
+            var rowBytes = (int)(TensorRows.RowElements(shape) * template[i].DataType.ElementSize());
+            stacked[i].Bytes[(int)(row * rowBytes)..].Clear();
 
             if (stacked[i].Strings is { } strings)
             {

@@ -13,7 +13,7 @@ public static class TensorRows
     {
         var shape = (long[])source.Shape.Clone();
         shape[0] = count;
-        var target = InferenceTensor.Allocate(source.Name, source.DataType, shape);
+        var target = InferenceTensor.AllocateUninitialized(source.Name, source.DataType, shape);
         var rowElements = RowElements(source.Shape);
         if (source.DataType == TensorDataType.Bytes)
         {

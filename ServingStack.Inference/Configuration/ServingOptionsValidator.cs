@@ -20,6 +20,11 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
             errors.Add($"Serving:Port (--port) must be 0..65535, not {options.Port}.");
         }
 
+        if (options.Port != 0 && options.Port == options.RestApiPort)
+        {
+            errors.Add($"--port (gRPC) and --rest_api_port must differ; both are {options.Port}.");
+        }
+
         if (options.ListenAddress is not ("*" or "0.0.0.0" or "::") && !IPAddress.TryParse(options.ListenAddress, out _))
         {
             errors.Add($"Serving:ListenAddress must be an IP address or '*', not '{options.ListenAddress}'.");

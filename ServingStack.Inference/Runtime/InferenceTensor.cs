@@ -44,6 +44,14 @@ public sealed class InferenceTensor : IDisposable
     /// <summary>Allocates a fixed-size tensor of <paramref name="shape"/> with a pooled, zeroed buffer.</summary>
     public static InferenceTensor Allocate(string name, TensorDataType dataType, long[] shape)
     {
+        var tensor = AllocateUninitialized(name, dataType, shape);
+        tensor.Bytes.Clear();
+        return tensor;
+    }
+
+    /// <summary>Like <see cref="Allocate"/> without zeroing, for callers that overwrite every byte (hot paths).</summary>
+    public static InferenceTensor AllocateUninitialized(string name, TensorDataType dataType, long[] shape)
+    {
         if (dataType == TensorDataType.Bytes)
         {
             return new InferenceTensor(name, dataType, shape, null, 0, new string[checked((int)ShapeText.ElementCount(shape))]);
@@ -51,7 +59,6 @@ public sealed class InferenceTensor : IDisposable
 
         var length = checked((int)(ShapeText.ElementCount(shape) * dataType.ElementSize()));
         var rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-        Array.Clear(rented, 0, length);
         return new InferenceTensor(name, dataType, shape, rented, length, null);
     }
 

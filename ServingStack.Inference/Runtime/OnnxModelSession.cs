@@ -111,7 +111,7 @@ public sealed class OnnxModelSession : IDisposable
             return InferenceTensor.FromStrings(name, info.Shape, value.GetStringTensorAsArray());
         }
 
-        var tensor = InferenceTensor.Allocate(name, dataType, info.Shape);
+        var tensor = InferenceTensor.AllocateUninitialized(name, dataType, info.Shape);
         value.GetTensorMutableRawData().CopyTo(tensor.Bytes);
         return tensor;
     }

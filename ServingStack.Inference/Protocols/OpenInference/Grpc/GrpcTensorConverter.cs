@@ -119,7 +119,7 @@ public static class GrpcTensorConverter
             return null;
         }
 
-        var tensor = InferenceTensor.Allocate(name, type, shape);
+        var tensor = InferenceTensor.AllocateUninitialized(name, type, shape);
         bytes.CopyTo(tensor.Bytes);
         return tensor;
     }

@@ -84,22 +84,36 @@ public static class ConsoleOutput
     public static void ResultsTable(IReadOnlyList<ResultRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]results[/]");
+        // Short headers and, on a narrow terminal, fewer percentiles and lighter borders; results.csv has every column.
+        var narrow = AnsiConsole.Profile.Width < 130;
+        var table = new Table().Border(narrow ? TableBorder.Simple : TableBorder.Rounded).Title("[bold]results[/] (latency in ms)");
+        (string Header, Func<ResultRecord, string> Cell)[] columns =
+        [
+            ("conc", r => N(r.Concurrency)),
+            ("batch", r => N(r.BatchSize)),
+            ("requests", r => N(r.Requests)),
+            ("errors", r => r.Errors == 0 ? "0" : $"[red]{N(r.Errors)}[/]"),
+            ("req/s", r => F(r.Rps, "N0")),
+            ("rows/s", r => F(r.RowsPerS, "N0")),
+            ("p50", r => F(r.P50Ms, "0.###")),
+            .. narrow ? Array.Empty<(string, Func<ResultRecord, string>)>() :
+            [
+                ("p90", r => F(r.P90Ms, "0.###")),
+                ("p95", r => F(r.P95Ms, "0.###")),
+            ],
+            ("p99", r => F(r.P99Ms, "0.###")),
+            ("max", r => F(r.MaxMs, "0.###")),
+        ];
         table.AddColumn("label");
-        table.AddColumn("protocol");
-        table.AddColumn("model");
-        foreach (var column in new[] { "concurrency", "batch", "requests", "errors", "req/s", "rows/s", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms" })
+        foreach (var (header, _) in columns)
         {
-            table.AddColumn(new TableColumn(column).RightAligned());
+            // Numbers never wrap; on a narrow terminal the label column wraps instead.
+            table.AddColumn(new TableColumn(header) { Padding = narrow ? new Padding(1, 0, 0, 0) : new Padding(1, 0, 1, 0) }.RightAligned().NoWrap());
         }
 
         foreach (var r in records)
         {
-            table.AddRow(
-                Markup.Escape(r.Label), Markup.Escape(r.Protocol), Markup.Escape(r.Model),
-                N(r.Concurrency), N(r.BatchSize), N(r.Requests), r.Errors == 0 ? "0" : $"[red]{N(r.Errors)}[/]",
-                F(r.Rps, "N1"), F(r.RowsPerS, "N1"), F(r.P50Ms, "0.###"), F(r.P90Ms, "0.###"), F(r.P95Ms, "0.###"),
-                F(r.P99Ms, "0.###"), F(r.MaxMs, "0.###"));
+            table.AddRow([Markup.Escape(r.Label), .. columns.Select(c => c.Cell(r))]);
         }
 
         AnsiConsole.Write(table);

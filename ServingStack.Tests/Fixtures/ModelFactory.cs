@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using Google.Protobuf;
 using Onnx;
@@ -32,6 +33,11 @@ public static class ModelFactory
     public const string Int64InputName = "ids";
     public const string Int64OutputName = "doubled";
 
+    /// <summary>Layer widths of <see cref="CreateWideMlp"/>: 1024 → 4096 → 4096 → 1000.</summary>
+    public const int WideMlpInputSize = 1024;
+    public const int WideMlpHiddenSize = 4096;
+    public const int WideMlpOutputSize = 1000;
+
     public const string IdentityInputName = "x";
     public const string IdentityOutputName = "y";
 
@@ -44,6 +50,47 @@ public static class ModelFactory
 
     /// <summary>Same MLP as <see cref="CreateMlp"/> but with the batch dimension pinned to 1.</summary>
     public static byte[] CreateFixedBatchMlp(MlpWeights weights) => BuildMlp(weights, fixedBatch: true);
+
+    /// <summary>
+    /// A compute-heavy MLP for load tests: x FP32 [batch,1024] → Gemm → Relu → Gemm → Relu → Gemm → Softmax(axis=-1) →
+    /// probabilities FP32 [batch,1000], about 25 M parameters (~100 MB). Weights are Glorot-uniform from SplitMix64
+    /// (as <see cref="MlpWeights"/>), biases uniform in ±0.05; initializers are stored as raw_data, so building and
+    /// serializing take well under a second or two. The same seed always gives byte-identical output.
+    /// </summary>
+    public static byte[] CreateWideMlp(int seed)
+    {
+        // SplitMix64 is counter based: element i of the stream is Mix(seed + (i + 1) * gamma), so every tensor is
+        // generated from its own offset in one stream, in parallel, and the result still does not depend on threads.
+        var offset = 0L;
+        TensorProto Next(string name, float limit, params long[] dims)
+        {
+            var tensor = RandomFloatTensor(name, unchecked((ulong)seed), offset, limit, dims);
+            offset += dims.Aggregate(1L, (a, b) => a * b);
+            return tensor;
+        }
+
+        const int input = WideMlpInputSize, hidden = WideMlpHiddenSize, output = WideMlpOutputSize;
+        const float biasLimit = 0.05f;
+        var graph = new GraphProto { Name = "wide_mlp" };
+        graph.Initializer.Add(Next("W1", GlorotLimit(input, hidden), input, hidden));
+        graph.Initializer.Add(Next("B1", biasLimit, hidden));
+        graph.Initializer.Add(Next("W2", GlorotLimit(hidden, hidden), hidden, hidden));
+        graph.Initializer.Add(Next("B2", biasLimit, hidden));
+        graph.Initializer.Add(Next("W3", GlorotLimit(hidden, output), hidden, output));
+        graph.Initializer.Add(Next("B3", biasLimit, output));
+
+        graph.Input.Add(BatchedValueInfo(MlpInputName, TensorProto.Types.DataType.Float, input));
+        graph.Node.Add(Node("Gemm", "fc1", [MlpInputName, "W1", "B1"], ["fc1_out"]));
+        graph.Node.Add(Node("Relu", "relu1", ["fc1_out"], ["relu1_out"]));
+        graph.Node.Add(Node("Gemm", "fc2", ["relu1_out", "W2", "B2"], ["fc2_out"]));
+        graph.Node.Add(Node("Relu", "relu2", ["fc2_out"], ["relu2_out"]));
+        graph.Node.Add(Node("Gemm", "fc3", ["relu2_out", "W3", "B3"], ["logits"]));
+        var softmax = Node("Softmax", "softmax", ["logits"], [MlpOutputName]);
+        softmax.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+        graph.Node.Add(softmax);
+        graph.Output.Add(BatchedValueInfo(MlpOutputName, TensorProto.Types.DataType.Float, output));
+        return Serialize(graph);
+    }
 
     /// <summary>Inputs a, b FP32 [batch,3]; outputs sum = a + b and product = a * b, FP32 [batch,3].</summary>
     public static byte[] CreateMultiInputOutput()
@@ -189,6 +236,49 @@ public static class ModelFactory
         tensor.Dims.Add(dims);
         tensor.FloatData.Add(values);
         return tensor;
+    }
+
+    private static float GlorotLimit(int fanIn, int fanOut) => (float)Math.Sqrt(6.0 / (fanIn + fanOut));
+
+    /// <summary>
+    /// A float tensor whose values are elements [<paramref name="offset"/>, offset + count) of the SplitMix64 stream
+    /// seeded with <paramref name="seed"/>, mapped to [-limit, limit) as <see cref="MlpWeights"/> does, stored
+    /// little-endian in raw_data.
+    /// </summary>
+    private static TensorProto RandomFloatTensor(string name, ulong seed, long offset, float limit, long[] dims)
+    {
+        var count = checked((int)dims.Aggregate(1L, (a, b) => a * b));
+        var bytes = new byte[checked(count * sizeof(float))];
+        const int chunk = 1 << 16;
+        Parallel.For(0, (count + chunk - 1) / chunk, c =>
+        {
+            var end = Math.Min(count, (c + 1) * chunk);
+            for (var i = c * chunk; i < end; i++)
+            {
+                var unit = (SplitMix64At(seed, offset + i) >> 11) * (1.0 / (1UL << 53));
+                var value = (float)(((2.0 * unit) - 1.0) * limit);
+                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), value);
+            }
+        });
+
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.Dims.Add(dims);
+
+        // The array is never touched again, so wrapping it without a copy is safe.
+        tensor.RawData = UnsafeByteOperations.UnsafeWrap(bytes);
+        return tensor;
+    }
+
+    /// <summary>Element <paramref name="index"/> (0-based) of the SplitMix64 stream that starts at <paramref name="seed"/>.</summary>
+    private static ulong SplitMix64At(ulong seed, long index)
+    {
+        unchecked
+        {
+            var z = seed + ((ulong)(index + 1) * 0x9E3779B97F4A7C15UL);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
     }
 
     private static ValueInfoProto BatchedValueInfo(string name, TensorProto.Types.DataType dataType, int width) =>

@@ -1,0 +1,9 @@
+namespace ServingStack.Bench.Load;
+
+public enum LoadPhase
+{
+    WarmingUp,
+    Measuring,
+    Draining,
+    Done,
+}

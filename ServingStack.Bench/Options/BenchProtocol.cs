@@ -1,0 +1,8 @@
+namespace ServingStack.Bench.Options;
+
+/// <summary>How <c>run</c> talks to the server.</summary>
+public enum BenchProtocol
+{
+    Rest,
+    Grpc,
+}

@@ -1,0 +1,8 @@
+namespace ServingStack.Bench.Options;
+
+/// <summary>ONNX Runtime execution provider for <c>inproc</c>.</summary>
+public enum ExecutionProvider
+{
+    Cpu,
+    Cuda,
+}

@@ -1,0 +1,3 @@
+using ServingStack.Bench;
+
+return await BenchApp.RunAsync(args);

@@ -5,7 +5,9 @@ public static class InferenceServerApp
 {
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json beside the binary, wherever the server is started from (paths in flags still resolve
+        // against the working directory, as tensorflow_model_server's do).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServingCommandLine(args);
         builder.AddServiceDefaults();
         builder.AddInferenceServer();

@@ -53,6 +53,25 @@ public sealed class BenchToolTests : IDisposable
         AssertChart(Path.Combine(OutputDirectory, "chart.svg"), "test run");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Grpc_run_with_raw_or_typed_contents_measures_without_errors(bool raw)
+    {
+        _repo.AddMlp("mnist", 1, seed: MlpWeights.DefaultSeed);
+        await using var server = await InferenceServer.StartReadyAsync("--model_name=mnist", $"--model_base_path={_repo.ModelPath("mnist")}");
+
+        string[] args = ["run", "--protocol", "grpc", "--url", server.GrpcAddress.ToString(), "--model", "mnist",
+            "--concurrency", "2", "--duration", "1s", "--warmup", "0s", "--output", OutputDirectory];
+        var result = await BenchProcess.RunAsync(raw ? [.. args, "--raw"] : args);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var row = Assert.Single(ReadCsv(Path.Combine(OutputDirectory, "results.csv")));
+        Assert.StartsWith("grpc", row["protocol"]);
+        Assert.True(long.Parse(row["requests"], CultureInfo.InvariantCulture) > 0, result.ToString());
+        Assert.Equal("0", row["errors"]);
+    }
+
     [Fact]
     public async Task Inproc_measures_each_batch_size_and_appends_to_earlier_results()
     {

@@ -286,11 +286,22 @@ public static class ModelConfigFileReader
                 case "inter_op_threads":
                     execution.InterOpThreads = ReadInt(field.Value, at, errors) ?? execution.InterOpThreads;
                     break;
+                case "allow_spinning":
+                    if (field.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                    {
+                        execution.AllowSpinning = field.Value.ValueKind == JsonValueKind.True;
+                    }
+                    else
+                    {
+                        errors.Add($"{at}: expected true or false");
+                    }
+
+                    break;
                 case "graph_optimization_level":
                     execution.GraphOptimizationLevel = ReadString(field.Value, at, errors) ?? execution.GraphOptimizationLevel;
                     break;
                 default:
-                    errors.Add($"{at}: unknown field (expected provider, device_id, intra_op_threads, inter_op_threads, graph_optimization_level)");
+                    errors.Add($"{at}: unknown field (expected provider, device_id, intra_op_threads, inter_op_threads, allow_spinning, graph_optimization_level)");
                     break;
             }
         }

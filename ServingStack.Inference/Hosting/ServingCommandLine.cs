@@ -19,6 +19,7 @@ public static class ServingCommandLine
         ["--batching_parameters_file"] = "Serving:BatchingParametersFile",
         ["--execution_provider"] = "Serving:Execution:Provider",
         ["--device_id"] = "Serving:Execution:DeviceId",
+        ["--allow_spinning"] = "Serving:Execution:AllowSpinning",
         ["--tensorflow_intra_op_parallelism"] = "Serving:Execution:IntraOpThreads",
         ["--tensorflow_inter_op_parallelism"] = "Serving:Execution:InterOpThreads",
     };

@@ -53,6 +53,10 @@ public sealed class OnnxSessionFactory(ILogger<OnnxSessionFactory> logger)
                 options.ExecutionMode = ExecutionMode.ORT_PARALLEL;
             }
 
+            var spin = settings.AllowSpinning ? "1" : "0";
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", spin);
+            options.AddSessionConfigEntry("session.inter_op.allow_spinning", spin);
+
             if (useCuda)
             {
                 options.AppendExecutionProvider_CUDA(settings.DeviceId);

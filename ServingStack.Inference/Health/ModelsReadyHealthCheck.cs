@@ -16,7 +16,7 @@ public sealed class ModelsReadyHealthCheck(ModelManager models) : IHealthCheck
         var waiting = new List<string>();
         foreach (var model in models.Models)
         {
-            if (!model.HasAvailableVersion)
+            if (!model.HasAvailableVersion && !model.Unloaded)
             {
                 waiting.Add(model.Name);
             }

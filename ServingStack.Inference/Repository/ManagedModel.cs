@@ -6,8 +6,41 @@ namespace ServingStack.Inference.Repository;
 public sealed class ManagedModel(ModelConfig config)
 {
     private ModelVersion[] _versions = [];
+    private volatile ModelConfig _config = config;
+    private volatile IReadOnlyDictionary<string, long> _labels = new Dictionary<string, long>();
 
-    public ModelConfig Config { get; } = config;
+    /// <summary>The model's configuration; replaced when the config file changes.</summary>
+    public ModelConfig Config
+    {
+        get => _config;
+        internal set => _config = value;
+    }
+
+    /// <summary>
+    /// Labels as they answer now: a label moves to its configured version only once that version is AVAILABLE, and
+    /// until then keeps pointing where it did.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Labels => _labels;
+
+    /// <summary>Recomputes <see cref="Labels"/>; called under the gate after versions change state.</summary>
+    internal void UpdateLabels()
+    {
+        var current = _labels;
+        var next = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (label, target) in Config.VersionLabels)
+        {
+            if (Find(target)?.State == ModelVersionState.Available)
+            {
+                next[label] = target;
+            }
+            else if (current.TryGetValue(label, out var previous) && Find(previous)?.State == ModelVersionState.Available)
+            {
+                next[label] = previous;
+            }
+        }
+
+        _labels = next;
+    }
 
     public string Name => Config.Name;
 
@@ -15,6 +48,12 @@ public sealed class ManagedModel(ModelConfig config)
 
     /// <summary>Set while the base path has no versions, so the warning is logged once, not every poll.</summary>
     internal bool ReportedEmpty { get; set; }
+
+    /// <summary>Version folders seen but not yet settled (their files may still be changing), with what they looked like.</summary>
+    internal Dictionary<long, string> PendingStamps { get; } = [];
+
+    /// <summary>Unloaded through the repository API: serves nothing until loaded again.</summary>
+    public bool Unloaded { get; internal set; }
 
     /// <summary>Every known version, ascending, including ended ones (TF Serving's status lists those too).</summary>
     public IReadOnlyList<ModelVersion> Versions => Volatile.Read(ref _versions);
@@ -59,9 +98,11 @@ public sealed class ManagedModel(ModelConfig config)
         error = null;
         if (label is not null)
         {
-            if (!Config.VersionLabels.TryGetValue(label, out var labelled))
+            if (!Labels.TryGetValue(label, out var labelled))
             {
-                error = ServingError.NotFound($"model '{Name}' has no version label '{label}'{DescribeLabels()}");
+                error = Config.VersionLabels.TryGetValue(label, out var configured)
+                    ? ServingError.Unavailable($"label '{label}' of model '{Name}' points at version {configured}, which is not AVAILABLE yet")
+                    : ServingError.NotFound($"model '{Name}' has no version label '{label}'{DescribeLabels()}");
                 return null;
             }
 

@@ -22,6 +22,8 @@ public sealed partial class ModelManager : BackgroundService
     private readonly SemaphoreSlim _loadSlots;
     private readonly ManagedModel[] _models;
     private readonly Dictionary<string, ManagedModel> _byName;
+    private static readonly TimeSpan SettleCheck = TimeSpan.FromMilliseconds(250);
+    private bool _rescanSoon;
 
     public ModelManager(
         IOptions<ModelServerConfig> config,
@@ -65,7 +67,8 @@ public sealed partial class ModelManager : BackgroundService
         {
             foreach (var model in _models)
             {
-                if (!model.HasAvailableVersion)
+                // A model unloaded on purpose (repository API) does not hold readiness back.
+                if (!model.HasAvailableVersion && !model.Unloaded)
                 {
                     return false;
                 }
@@ -86,9 +89,11 @@ public sealed partial class ModelManager : BackgroundService
                 return;
             }
 
+            // A folder seen for the first time is checked again soon, not a whole interval later.
+            var delay = Interlocked.Exchange(ref _rescanSoon, false) && interval > SettleCheck ? SettleCheck : interval;
             try
             {
-                await Task.Delay(interval, _time, stoppingToken);
+                await Task.Delay(delay, _time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -118,22 +123,36 @@ public sealed partial class ModelManager : BackgroundService
         var toLoad = new List<ModelVersion>();
         lock (model.Gate)
         {
-            var onDisk = ScanVersions(model.Config.BasePath);
-            if (onDisk.Count == 0 && !model.ReportedEmpty)
+            var config = model.Config;
+            var onDisk = ScanVersions(config.BasePath);
+            if (onDisk.Count == 0 && !model.ReportedEmpty && !model.Unloaded)
             {
-                Log.NoVersions(_logger, model.Name, model.Config.BasePath);
+                Log.NoVersions(_logger, model.Name, config.BasePath);
             }
 
             model.ReportedEmpty = onDisk.Count == 0;
-            var wanted = model.Config.VersionPolicy.Select(onDisk);
+            // An unloaded model (repository API) wants nothing until it is loaded again.
+            var wanted = model.Unloaded ? [] : config.VersionPolicy.Select(onDisk);
             var versions = new List<ModelVersion>(model.Versions);
+            var now = _time.GetUtcNow();
             foreach (var number in wanted)
             {
                 var existing = versions.Find(v => v.Version == number);
-                var path = Path.Combine(model.Config.BasePath, number.ToString(CultureInfo.InvariantCulture));
-                if (existing is not null && !NeedsReload(existing, path))
+                var path = Path.Combine(config.BasePath, number.ToString(CultureInfo.InvariantCulture));
+                if (existing is not null && existing.State != ModelVersionState.End)
                 {
                     continue;
+                }
+
+                var stamp = VersionFolder.Stamp(path);
+                if (existing?.Error is not null && stamp == existing.FileStamp && now < existing.RetryAt)
+                {
+                    continue; // failed: wait for its backoff, or for its files to change
+                }
+
+                if (!IsSettled(model, number, stamp))
+                {
+                    continue; // still being written: look again shortly
                 }
 
                 if (existing is not null)
@@ -141,7 +160,11 @@ public sealed partial class ModelManager : BackgroundService
                     versions.Remove(existing);
                 }
 
-                var version = new ModelVersion(model.Name, number, path, v => Log.Unloaded(_logger, v.ModelName, v.Version));
+                var version = new ModelVersion(model.Name, number, path, v => Log.Unloaded(_logger, v.ModelName, v.Version))
+                {
+                    FileStamp = stamp,
+                    FailedAttempts = existing?.Error is not null && stamp == existing.FileStamp ? existing.FailedAttempts : 0,
+                };
                 versions.Add(version);
                 toLoad.Add(version);
             }
@@ -155,9 +178,9 @@ public sealed partial class ModelManager : BackgroundService
                     continue;
                 }
 
-                // Keep serving the old version until its replacement is up, unless its folder is gone.
+                // Keep serving the old version until its replacement is up, unless its folder is gone or the model was unloaded.
                 var folderGone = !onDisk.Contains(version.Version);
-                if (folderGone || (wantedAvailable && !wantedLoading))
+                if (folderGone || model.Unloaded || (wantedAvailable && !wantedLoading))
                 {
                     Log.Retiring(_logger, model.Name, version.Version);
                     version.Retire();
@@ -168,12 +191,31 @@ public sealed partial class ModelManager : BackgroundService
             versions.RemoveAll(v => v.State == ModelVersionState.End && !onDisk.Contains(v.Version));
             versions.Sort((a, b) => a.Version.CompareTo(b.Version));
             model.SetVersions(versions.ToArray());
+            model.UpdateLabels();
         }
 
         foreach (var version in toLoad)
         {
             _ = Task.Run(() => LoadAsync(model, version));
         }
+    }
+
+    /// <summary>
+    /// A version folder is loaded once its files look the same on two scans in a row: a folder renamed into place
+    /// (what ModelSync does) passes at the next scan, one still being copied waits until the copy stops changing it.
+    /// With polling off there is no second scan, so the first is trusted.
+    /// </summary>
+    private bool IsSettled(ManagedModel model, long version, string stamp)
+    {
+        if (_options.FileSystemPollWaitSeconds == 0 || (model.PendingStamps.TryGetValue(version, out var seen) && seen == stamp))
+        {
+            model.PendingStamps.Remove(version);
+            return true;
+        }
+
+        model.PendingStamps[version] = stamp;
+        Volatile.Write(ref _rescanSoon, true);
+        return false;
     }
 
     private DynamicBatcher? CreateBatcher(ModelConfig config, long version, Runtime.OnnxModelSession session)
@@ -192,11 +234,10 @@ public sealed partial class ModelManager : BackgroundService
         return new DynamicBatcher(session, config.Batching, _metrics, config.Name, version);
     }
 
-    private static string VersionText(ModelVersion version) => version.Version.ToString(CultureInfo.InvariantCulture);
+    public static TimeSpan RetryDelay(int failedAttempts) =>
+        TimeSpan.FromSeconds(Math.Min(300, Math.Pow(2, Math.Clamp(failedAttempts - 1, 0, 16))));
 
-    private static bool NeedsReload(ModelVersion existing, string path) =>
-        existing.State == ModelVersionState.End &&
-        (existing.Error is null || !string.Equals(existing.FileStamp, ModelVersionLoader.GetFileStamp(path), StringComparison.Ordinal));
+    private static string VersionText(ModelVersion version) => version.Version.ToString(CultureInfo.InvariantCulture);
 
     private async Task LoadAsync(ManagedModel model, ModelVersion version)
     {
@@ -205,19 +246,26 @@ public sealed partial class ModelManager : BackgroundService
         try
         {
             version.MarkLoading();
-            version.FileStamp = ModelVersionLoader.GetFileStamp(version.Path);
             Log.Loading(_logger, model.Name, version.Version, version.Path);
             var session = _loader.Load(model.Config, version.Version, version.Path);
             version.MarkAvailable(session, CreateBatcher(model.Config, version.Version, session));
+            lock (model.Gate)
+            {
+                model.UpdateLabels();
+            }
+
             _metrics.RecordLoad(model.Name, VersionText(version), true, _time.GetElapsedTime(started));
             Log.Available(_logger, model.Name, version.Version, session.ExecutionProvider, _time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex)
         {
             var message = ex is ModelLoadException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+            // Retried with exponential backoff (1 s, 2 s, 4 s ... 5 min) while older versions keep serving.
+            version.FailedAttempts++;
+            version.RetryAt = _time.GetUtcNow() + RetryDelay(version.FailedAttempts);
             version.MarkFailed(message);
             _metrics.RecordLoad(model.Name, VersionText(version), false, _time.GetElapsedTime(started));
-            Log.LoadFailed(_logger, model.Name, version.Version, message);
+            Log.LoadFailed(_logger, model.Name, version.Version, version.FailedAttempts, RetryDelay(version.FailedAttempts).TotalSeconds, message);
         }
         finally
         {
@@ -276,8 +324,8 @@ public sealed partial class ModelManager : BackgroundService
         [LoggerMessage(EventId = 2, EventName = "VersionAvailable", Level = LogLevel.Information, Message = "Model {Model} version {Version} is AVAILABLE on {Provider} (loaded and warmed in {Milliseconds:F0} ms)")]
         public static partial void Available(ILogger logger, string model, long version, string provider, double milliseconds);
 
-        [LoggerMessage(EventId = 3, EventName = "VersionLoadFailed", Level = LogLevel.Error, Message = "Model {Model} version {Version} failed to load: {Error}")]
-        public static partial void LoadFailed(ILogger logger, string model, long version, string error);
+        [LoggerMessage(EventId = 3, EventName = "VersionLoadFailed", Level = LogLevel.Error, Message = "Model {Model} version {Version} failed to load (attempt {Attempt}; next try in {RetrySeconds:F0} s unless its files change): {Error}")]
+        public static partial void LoadFailed(ILogger logger, string model, long version, int attempt, double retrySeconds, string error);
 
         [LoggerMessage(EventId = 4, EventName = "VersionRetiring", Level = LogLevel.Information, Message = "Retiring model {Model} version {Version}; it unloads when its in-flight requests finish")]
         public static partial void Retiring(ILogger logger, string model, long version);

@@ -37,8 +37,14 @@ public sealed class ModelVersion
     /// <summary>Why the version ended; null when it loaded (or unloaded) cleanly.</summary>
     public string? Error => _error;
 
-    /// <summary>What the version's model file looked like when it was loaded, to notice a replaced file after a failure.</summary>
-    internal string? FileStamp { get; set; }
+    /// <summary>What the version's folder looked like when it was loaded, to notice replaced files after a failure.</summary>
+    internal string? FileStamp { get; init; }
+
+    /// <summary>Failed loads of these same files in a row; drives the retry backoff.</summary>
+    internal int FailedAttempts { get; set; }
+
+    /// <summary>When a failed load may be tried again.</summary>
+    internal DateTimeOffset RetryAt { get; set; }
 
     /// <summary>The session; only valid while the caller holds a reference taken with <see cref="TryAcquire"/>.</summary>
     public OnnxModelSession Session => _session ?? throw new InvalidOperationException($"version {Version} of '{ModelName}' is {State}");

@@ -7,12 +7,6 @@ public sealed class ModelVersionLoader(OnnxSessionFactory sessions)
 {
     public const string ModelFileName = "model.onnx";
 
-    public static string? GetFileStamp(string versionPath)
-    {
-        var file = new FileInfo(System.IO.Path.Combine(versionPath, ModelFileName));
-        return file.Exists ? $"{file.Length}:{file.LastWriteTimeUtc.Ticks}" : null;
-    }
-
     /// <summary>Loads and warms the version; throws <see cref="ModelLoadException"/> with a message for the status API.</summary>
     public OnnxModelSession Load(ModelConfig model, long version, string versionPath)
     {

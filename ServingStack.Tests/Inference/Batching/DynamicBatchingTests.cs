@@ -169,7 +169,7 @@ public sealed class DynamicBatchingTests : IDisposable
         Assert.True(ok.Status == 200, ok.Text);
         AssertRows(rows, ok.Body);
         Assert.Equal([8.0], metrics.Values(BatchRows));
-        Assert.Equal(1, metrics.Count("servingstack.requests", "status", "DEADLINE_EXCEEDED"));
+        await Eventually.TrueAsync(() => metrics.Count("servingstack.requests", "status", "DEADLINE_EXCEEDED") == 1, "the expired request to be counted");
     }
 
     [Fact]

@@ -34,7 +34,13 @@ public sealed partial class PrometheusMetricsTests : IDisposable
         Assert.Equal(400, (await Json.PostAsync(server.Client, "/v1/models/mnist:predict", "{}")).Status);
         Assert.Equal(404, (await Json.PostAsync(server.Client, "/v1/models/unknown:predict", row)).Status);
 
-        var text = await server.Client.GetStringAsync("/metrics");
+        // Requests are counted as their handlers finish, which can be just after the client has its response.
+        var text = "";
+        await Eventually.TrueAsync(async () =>
+        {
+            text = await server.Client.GetStringAsync("/metrics");
+            return Parse(text).Where(s => s.Name == "servingstack_requests_total").Sum(s => s.Value) == 4;
+        }, "all four requests to be counted");
 
         var (exitCode, output) = await PromTool.CheckMetricsAsync(text);
         // 0: clean; 3: lint remarks only. The .NET runtime's own series draw remarks; ours must draw none.

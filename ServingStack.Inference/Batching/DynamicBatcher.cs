@@ -28,6 +28,7 @@ public sealed class DynamicBatcher : IDisposable
     private readonly IDisposable _queueTracking;
     private int _queuedRows;
     private volatile bool _stopping;
+    private volatile bool _flushing;
 
     public DynamicBatcher(OnnxModelSession session, BatchingOptions options, ServingMetrics metrics, string model, long version)
     {
@@ -52,6 +53,13 @@ public sealed class DynamicBatcher : IDisposable
 
     /// <summary>Rows waiting in the queue (the queue-depth metric).</summary>
     public int QueuedRows => Volatile.Read(ref _queuedRows);
+
+    /// <summary>Sends every queued request now and from here on without waiting for fuller batches (shutdown drain).</summary>
+    public void Flush()
+    {
+        _flushing = true;
+        _wake.Release(_threads.Length);
+    }
 
     /// <summary>Only models whose every input and output has a variable dimension 0 can be batched.</summary>
     public static bool CanBatch(OnnxModelSession session)
@@ -317,7 +325,7 @@ public sealed class DynamicBatcher : IDisposable
             }
 
             var age = now - oldest.EnqueuedAt;
-            if (age >= _timeoutTicks || QueueRows(queue) >= _options.MaxBatchSize)
+            if (_flushing || _stopping || age >= _timeoutTicks || QueueRows(queue) >= _options.MaxBatchSize)
             {
                 if (oldest.EnqueuedAt < readySince)
                 {

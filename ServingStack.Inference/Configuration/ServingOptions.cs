@@ -28,6 +28,30 @@ public sealed class ServingOptions
     /// <summary>Seconds between scans of the base paths for new or removed versions (<c>--file_system_poll_wait_seconds</c>); 0 scans once.</summary>
     public int FileSystemPollWaitSeconds { get; set; } = 1;
 
+    /// <summary>
+    /// <c>poll</c> (default): rescan the base paths every <see cref="FileSystemPollWaitSeconds"/>. <c>explicit</c>: read them at
+    /// start and when the repository API loads a model, never in between (Triton's <c>--model-control-mode</c>).
+    /// </summary>
+    public ModelControlMode ModelControlMode { get; set; } = ModelControlMode.Poll;
+
+    /// <summary>
+    /// Key for the repository API (<c>/v2/repository/...</c>), sent as <c>Authorization: Bearer KEY</c> or <c>X-Admin-Key</c>.
+    /// Unset: the API is off. Pass it through the environment (<c>Serving__AdminApiKey</c>) or a secret, not a flag.
+    /// </summary>
+    public string? AdminApiKey { get; set; }
+
+    /// <summary>
+    /// On SIGTERM, how long the server keeps serving new requests while reporting not-ready, so load balancers stop
+    /// sending before it stops accepting (<c>--drain_delay_seconds</c>).
+    /// </summary>
+    public int DrainDelaySeconds { get; set; } = 3;
+
+    /// <summary>After the drain delay, the longest wait for queued and in-flight requests before the process exits (<c>--shutdown_grace_seconds</c>).</summary>
+    public int ShutdownGraceSeconds { get; set; } = 30;
+
+    /// <summary>Seconds between checks of the model config file for changes (<c>--model_config_file_poll_wait_seconds</c>); 0: never.</summary>
+    public int ModelConfigFilePollWaitSeconds { get; set; } = 5;
+
     /// <summary>Versions loaded at once (<c>--num_load_threads</c>).</summary>
     public int NumLoadThreads { get; set; } = 2;
 

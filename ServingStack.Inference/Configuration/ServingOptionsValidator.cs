@@ -56,6 +56,16 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
             errors.Add($"--num_load_threads must be >= 1, not {options.NumLoadThreads}.");
         }
 
+        if (options.DrainDelaySeconds < 0 || options.ShutdownGraceSeconds < 0)
+        {
+            errors.Add("--drain_delay_seconds and --shutdown_grace_seconds must be >= 0.");
+        }
+
+        if (options.AdminApiKey is { Length: > 0 and < 16 })
+        {
+            errors.Add("Serving:AdminApiKey must be at least 16 characters.");
+        }
+
         if (options.RestApiTimeoutInMs < 0)
         {
             errors.Add($"--rest_api_timeout_in_ms must be >= 0 (0: no limit), not {options.RestApiTimeoutInMs}.");

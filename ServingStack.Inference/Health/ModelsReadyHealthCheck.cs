@@ -8,6 +8,11 @@ public sealed class ModelsReadyHealthCheck(ModelManager models) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (models.IsDraining)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("draining: the server is shutting down and finishing the requests it has"));
+        }
+
         if (models.AllModelsAvailable)
         {
             return Task.FromResult(HealthCheckResult.Healthy($"{models.Models.Count} model(s) available"));

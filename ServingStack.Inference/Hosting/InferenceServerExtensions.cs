@@ -35,6 +35,10 @@ public static class InferenceServerExtensions
         services.AddSingleton<ModelVersionLoader>();
         services.AddSingleton<ModelManager>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelManager>());
+        services.AddHostedService<GracefulDrainService>();
+        // The host's stop budget covers the drain delay and the grace for in-flight requests.
+        services.AddOptions<HostOptions>().Configure<IOptions<ServingOptions>>((host, serving) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(serving.Value.DrainDelaySeconds + serving.Value.ShutdownGraceSeconds));
 
         // Our meter joins the service defaults' OTLP export and is also scraped as Prometheus text at /metrics.
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -105,6 +109,7 @@ public static class InferenceServerExtensions
         app.MapPrometheusScrapingEndpoint();
         app.MapTfServingApi();
         app.MapOpenInferenceApi();
+        app.MapRepositoryApi();
         app.MapGrpcService<OpenInferenceGrpcService>();
         app.MapGrpcHealthChecksService();
         // Lets grpcurl and Postman discover the service without the .proto file.

@@ -52,6 +52,9 @@ public sealed class ManagedModel(ModelConfig config)
     /// <summary>Version folders seen but not yet settled (their files may still be changing), with what they looked like.</summary>
     internal Dictionary<long, string> PendingStamps { get; } = [];
 
+    /// <summary>Set by the repository API's load: the next scan loads what it finds without waiting for files to settle.</summary>
+    internal bool TrustFilesOnce { get; set; }
+
     /// <summary>Unloaded through the repository API: serves nothing until loaded again.</summary>
     public bool Unloaded { get; internal set; }
 
@@ -137,6 +140,12 @@ public sealed class ManagedModel(ModelConfig config)
             {
                 return versions[i];
             }
+        }
+
+        if (Unloaded)
+        {
+            error = ServingError.NotFound($"model '{Name}' is unloaded; load it with POST /v2/repository/models/{Name}/load");
+            return null;
         }
 
         error = versions.Count == 0

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using ServingStack.Inference.Batching;
 using ServingStack.Inference.Configuration;
 using ServingStack.Inference.Metrics;
+using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Repository;
 
@@ -20,13 +21,16 @@ public sealed partial class ModelManager : BackgroundService
     private readonly TimeProvider _time;
     private readonly ServingOptions _options;
     private readonly SemaphoreSlim _loadSlots;
-    private readonly ManagedModel[] _models;
-    private readonly Dictionary<string, ManagedModel> _byName;
+    private readonly IOptionsFactory<ModelServerConfig> _configFactory;
+    private readonly object _configGate = new();
+    private volatile ModelSet _set;
     private static readonly TimeSpan SettleCheck = TimeSpan.FromMilliseconds(250);
     private bool _rescanSoon;
+    private bool _draining;
 
     public ModelManager(
         IOptions<ModelServerConfig> config,
+        IOptionsFactory<ModelServerConfig> configFactory,
         IOptions<ServingOptions> options,
         ModelVersionLoader loader,
         ServingMetrics metrics,
@@ -39,14 +43,14 @@ public sealed partial class ModelManager : BackgroundService
         _time = time;
         _options = options.Value;
         _loadSlots = new SemaphoreSlim(_options.NumLoadThreads);
-        _models = config.Value.Models.Select(m => new ManagedModel(m)).ToArray();
-        _byName = _models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        _configFactory = configFactory;
+        _set = new ModelSet(config.Value.Models.Select(m => new ManagedModel(m)).ToArray());
         metrics.ObserveModelStates(ObserveStates);
     }
 
     private IEnumerable<(string Model, string Version, int State)> ObserveStates()
     {
-        foreach (var model in _models)
+        foreach (var model in _set.Models)
         {
             foreach (var version in model.Versions)
             {
@@ -55,17 +59,89 @@ public sealed partial class ModelManager : BackgroundService
         }
     }
 
-    public IReadOnlyList<ManagedModel> Models => _models;
+    public IReadOnlyList<ManagedModel> Models => _set.Models;
 
     public bool TryGetModel(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ManagedModel? model) =>
-        _byName.TryGetValue(name, out model);
+        _set.ByName.TryGetValue(name, out model);
 
-    /// <summary>True when every configured model has an AVAILABLE version: the server's readiness.</summary>
+    /// <summary>Readiness: every model that should serve has an AVAILABLE version, and the server is not shutting down.</summary>
+    public bool IsReady => !IsDraining && AllModelsAvailable;
+
+    /// <summary>Set once shutdown starts: readiness turns false while queued and in-flight requests finish.</summary>
+    public bool IsDraining => Volatile.Read(ref _draining);
+
+    /// <summary>Starts the drain: readiness flips at once and every batch queue is sent without waiting for fuller batches.</summary>
+    public void BeginDrain()
+    {
+        Volatile.Write(ref _draining, true);
+        foreach (var model in _set.Models)
+        {
+            foreach (var version in model.Versions)
+            {
+                version.Batcher?.Flush();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Repository API: serve <paramref name="model"/> again (if it was unloaded) and rescan its folder now, trusting the
+    /// files as they are. Completes when a version is AVAILABLE or every wanted version failed.
+    /// </summary>
+    public async Task<ServingError?> LoadAsync(ManagedModel model, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        lock (model.Gate)
+        {
+            model.Unloaded = false;
+            model.TrustFilesOnce = true;
+        }
+
+        Reconcile(model);
+        var deadline = _time.GetTimestamp();
+        while (true)
+        {
+            var versions = model.Versions;
+            if (model.HasAvailableVersion && !versions.Any(v => v.State is ModelVersionState.Start or ModelVersionState.Loading))
+            {
+                return null;
+            }
+
+            if (versions.Count > 0 && versions.All(v => v.State == ModelVersionState.End))
+            {
+                var reasons = string.Join("; ", versions.Where(v => v.Error is not null).Select(v => $"version {v.Version}: {v.Error}"));
+                return ServingError.InvalidArgument($"failed to load model '{model.Name}': {(reasons.Length == 0 ? "no version could be loaded" : reasons)}");
+            }
+
+            if (versions.Count == 0 && ScanVersions(model.Config.BasePath).Count == 0)
+            {
+                return ServingError.InvalidArgument($"failed to load model '{model.Name}': no version folders under '{model.Config.BasePath}'");
+            }
+
+            if (_time.GetElapsedTime(deadline) > timeout)
+            {
+                return ServingError.Unavailable($"model '{model.Name}' is still loading after {timeout.TotalSeconds:F0} s; poll its status");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken);
+        }
+    }
+
+    /// <summary>Repository API: stop serving <paramref name="model"/>; its versions unload as their in-flight requests finish.</summary>
+    public void Unload(ManagedModel model)
+    {
+        lock (model.Gate)
+        {
+            model.Unloaded = true;
+        }
+
+        Reconcile(model);
+    }
+
+    /// <summary>True when every configured model has an AVAILABLE version (models unloaded on purpose excepted).</summary>
     public bool AllModelsAvailable
     {
         get
         {
-            foreach (var model in _models)
+            foreach (var model in _set.Models)
             {
                 // A model unloaded on purpose (repository API) does not hold readiness back.
                 if (!model.HasAvailableVersion && !model.Unloaded)
@@ -80,7 +156,15 @@ public sealed partial class ModelManager : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = TimeSpan.FromSeconds(_options.FileSystemPollWaitSeconds);
+        var watchConfig = WatchConfigFileAsync(stoppingToken);
+        await PollFoldersAsync(stoppingToken);
+        await watchConfig;
+    }
+
+    private async Task PollFoldersAsync(CancellationToken stoppingToken)
+    {
+        // Explicit control: the folders are read at start and on the repository API's load, never polled.
+        var interval = _options.ModelControlMode == ModelControlMode.Explicit ? TimeSpan.Zero : TimeSpan.FromSeconds(_options.FileSystemPollWaitSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
             Reconcile();
@@ -102,10 +186,108 @@ public sealed partial class ModelManager : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Rereads the model config file when it changes (<c>--model_config_file_poll_wait_seconds</c>): models are added,
+    /// removed (their versions drain and unload), and updated in place (labels, policy). A file that fails to read or
+    /// validate is reported and the running config stays.
+    /// </summary>
+    private async Task WatchConfigFileAsync(CancellationToken stoppingToken)
+    {
+        var path = _options.ModelConfigFile;
+        var interval = TimeSpan.FromSeconds(_options.ModelConfigFilePollWaitSeconds);
+        if (string.IsNullOrWhiteSpace(path) || interval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var seen = FileStamp(path);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var current = FileStamp(path);
+            if (current == seen)
+            {
+                continue;
+            }
+
+            seen = current;
+            ReloadConfig();
+        }
+    }
+
+    private static string FileStamp(string path)
+    {
+        var file = new FileInfo(path);
+        return file.Exists ? $"{file.Length}:{file.LastWriteTimeUtc.Ticks}" : "missing";
+    }
+
+    /// <summary>Reads and validates the config file again and applies it; false when it was refused.</summary>
+    public bool ReloadConfig()
+    {
+        ModelServerConfig config;
+        try
+        {
+            config = _configFactory.Create(Options.DefaultName);
+        }
+        catch (OptionsValidationException ex)
+        {
+            Log.ConfigRejected(_logger, string.Join(" ", ex.Failures));
+            return false;
+        }
+
+        lock (_configGate)
+        {
+            var old = _set;
+            var models = new List<ManagedModel>();
+            var added = new List<string>();
+            foreach (var modelConfig in config.Models)
+            {
+                if (old.ByName.TryGetValue(modelConfig.Name, out var existing))
+                {
+                    lock (existing.Gate)
+                    {
+                        existing.Config = modelConfig;
+                    }
+
+                    models.Add(existing);
+                }
+                else
+                {
+                    models.Add(new ManagedModel(modelConfig));
+                    added.Add(modelConfig.Name);
+                }
+            }
+
+            var removed = new List<string>();
+            foreach (var model in old.Models)
+            {
+                if (!config.Models.Exists(m => m.Name == model.Name))
+                {
+                    removed.Add(model.Name);
+                    Unload(model);
+                }
+            }
+
+            _set = new ModelSet([.. models]);
+            Log.ConfigReloaded(_logger, string.Join(", ", added), string.Join(", ", removed), models.Count);
+        }
+
+        Reconcile();
+        return true;
+    }
+
     /// <summary>One pass over every model: start loads for wanted versions, retire unwanted ones when it is safe.</summary>
     public void Reconcile()
     {
-        foreach (var model in _models)
+        foreach (var model in _set.Models)
         {
             try
             {
@@ -192,6 +374,7 @@ public sealed partial class ModelManager : BackgroundService
             versions.Sort((a, b) => a.Version.CompareTo(b.Version));
             model.SetVersions(versions.ToArray());
             model.UpdateLabels();
+            model.TrustFilesOnce = false;
         }
 
         foreach (var version in toLoad)
@@ -207,7 +390,8 @@ public sealed partial class ModelManager : BackgroundService
     /// </summary>
     private bool IsSettled(ManagedModel model, long version, string stamp)
     {
-        if (_options.FileSystemPollWaitSeconds == 0 || (model.PendingStamps.TryGetValue(version, out var seen) && seen == stamp))
+        if (_options.FileSystemPollWaitSeconds == 0 || model.TrustFilesOnce || _options.ModelControlMode == ModelControlMode.Explicit ||
+            (model.PendingStamps.TryGetValue(version, out var seen) && seen == stamp))
         {
             model.PendingStamps.Remove(version);
             return true;
@@ -301,7 +485,7 @@ public sealed partial class ModelManager : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        foreach (var model in _models)
+        foreach (var model in _set.Models)
         {
             foreach (var version in model.Versions)
             {
@@ -336,10 +520,24 @@ public sealed partial class ModelManager : BackgroundService
         [LoggerMessage(EventId = 6, EventName = "NoVersions", Level = LogLevel.Warning, Message = "No versions of model {Model} found under base path {BasePath}; expecting numeric folders such as {BasePath}/1/model.onnx")]
         public static partial void NoVersions(ILogger logger, string model, string basePath);
 
+        [LoggerMessage(EventId = 9, EventName = "ConfigReloaded", Level = LogLevel.Information, Message = "Model config reloaded: added [{Added}], removed [{Removed}], {Count} model(s) configured")]
+        public static partial void ConfigReloaded(ILogger logger, string added, string removed, int count);
+
+        [LoggerMessage(EventId = 10, EventName = "ConfigRejected", Level = LogLevel.Error, Message = "The changed model config file was not applied; the running config stays: {Errors}")]
+        public static partial void ConfigRejected(ILogger logger, string errors);
+
         [LoggerMessage(EventId = 8, EventName = "NotBatchable", Level = LogLevel.Warning, Message = "Model {Model} version {Version} has a fixed batch dimension, so its requests run unbatched although batching is on")]
         public static partial void NotBatchable(ILogger logger, string model, long version);
 
         [LoggerMessage(EventId = 7, EventName = "ScanFailed", Level = LogLevel.Warning, Message = "Could not scan model {Model} base path {BasePath}: {Error}")]
         public static partial void ScanFailed(ILogger logger, string model, string basePath, string error);
+    }
+
+    /// <summary>An immutable snapshot of the configured models, swapped whole when the config file changes.</summary>
+    private sealed class ModelSet(ManagedModel[] models)
+    {
+        public ManagedModel[] Models { get; } = models;
+
+        public Dictionary<string, ManagedModel> ByName { get; } = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
     }
 }

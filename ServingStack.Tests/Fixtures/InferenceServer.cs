@@ -42,7 +42,7 @@ public sealed class InferenceServer : IAsyncDisposable
     public static async Task<InferenceServer> StartAsync(params string[] args)
     {
         var log = new CapturedLog();
-        string[] all = [.. args, "--rest_api_port=0", "--port=0", "--listen_address=127.0.0.1", "--environment=Testing"];
+        string[] all = [.. args, "--rest_api_port=0", "--drain_delay_seconds=0", "--port=0", "--listen_address=127.0.0.1", "--environment=Testing"];
         var app = InferenceServerApp.Create(all, builder =>
         {
             builder.Logging.ClearProviders();

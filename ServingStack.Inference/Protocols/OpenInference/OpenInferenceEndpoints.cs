@@ -18,7 +18,7 @@ public static class OpenInferenceEndpoints
         var v2 = app.MapGroup("/v2");
         v2.MapGet("", WriteServerMetadataAsync);
         v2.MapGet("/health/live", (HttpContext context) => WriteFlagAsync(context, "live", true));
-        v2.MapGet("/health/ready", (HttpContext context, ModelManager models) => WriteFlagAsync(context, "ready", models.AllModelsAvailable));
+        v2.MapGet("/health/ready", (HttpContext context, ModelManager models) => WriteFlagAsync(context, "ready", models.IsReady));
         v2.MapGet("/models/{model}", (HttpContext context, string model, ModelManager models) =>
             WriteModelMetadataAsync(context, models, new ModelTarget(model, null, null)));
         v2.MapGet("/models/{model}/versions/{version}", (HttpContext context, string model, string version, ModelManager models) =>

@@ -22,7 +22,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
         Task.FromResult(new ServerLiveResponse { Live = true });
 
     public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
-        Task.FromResult(new ServerReadyResponse { Ready = models.AllModelsAvailable });
+        Task.FromResult(new ServerReadyResponse { Ready = models.IsReady });
 
     public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerMetadataResponse

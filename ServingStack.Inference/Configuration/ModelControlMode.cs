@@ -1,0 +1,7 @@
+namespace ServingStack.Inference.Configuration;
+
+public enum ModelControlMode
+{
+    Poll,
+    Explicit,
+}

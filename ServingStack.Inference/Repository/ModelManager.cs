@@ -96,27 +96,29 @@ public sealed partial class ModelManager : BackgroundService
         }
 
         Reconcile(model);
-        var deadline = _time.GetTimestamp();
+        var wanted = model.Config.VersionPolicy.Select(ScanVersions(model.Config.BasePath));
+        if (wanted.Count == 0)
+        {
+            return ServingError.InvalidArgument($"failed to load model '{model.Name}': no version folders under '{model.Config.BasePath}'");
+        }
+
+        var started = _time.GetTimestamp();
         while (true)
         {
-            var versions = model.Versions;
-            if (model.HasAvailableVersion && !versions.Any(v => v.State is ModelVersionState.Start or ModelVersionState.Loading))
+            var states = wanted.Select(v => model.Find(v)).ToList();
+            if (states.TrueForAll(v => v?.State == ModelVersionState.Available))
             {
                 return null;
             }
 
-            if (versions.Count > 0 && versions.All(v => v.State == ModelVersionState.End))
+            if (!states.Exists(v => v is null || v.State is ModelVersionState.Start or ModelVersionState.Loading))
             {
-                var reasons = string.Join("; ", versions.Where(v => v.Error is not null).Select(v => $"version {v.Version}: {v.Error}"));
-                return ServingError.InvalidArgument($"failed to load model '{model.Name}': {(reasons.Length == 0 ? "no version could be loaded" : reasons)}");
+                var reasons = string.Join("; ", states.Where(v => v!.State != ModelVersionState.Available).Select(v => $"version {v!.Version}: {v.Error ?? v.State.ToString()}"));
+                var serving = model.HasAvailableVersion ? " (the versions that were serving still serve)" : string.Empty;
+                return ServingError.InvalidArgument($"failed to load model '{model.Name}': {reasons}{serving}");
             }
 
-            if (versions.Count == 0 && ScanVersions(model.Config.BasePath).Count == 0)
-            {
-                return ServingError.InvalidArgument($"failed to load model '{model.Name}': no version folders under '{model.Config.BasePath}'");
-            }
-
-            if (_time.GetElapsedTime(deadline) > timeout)
+            if (_time.GetElapsedTime(started) > timeout)
             {
                 return ServingError.Unavailable($"model '{model.Name}' is still loading after {timeout.TotalSeconds:F0} s; poll its status");
             }

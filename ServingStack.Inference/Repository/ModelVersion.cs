@@ -139,6 +139,7 @@ public sealed class ModelVersion
         Interlocked.Exchange(ref _batcher, null)?.Dispose();
         var session = Interlocked.Exchange(ref _session, null);
         session?.Dispose();
+        NativeMemory.TrimFreedMemory();
         _state = ModelVersionState.End;
         _onUnloaded?.Invoke(this);
     }

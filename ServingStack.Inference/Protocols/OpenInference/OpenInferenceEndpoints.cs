@@ -16,7 +16,8 @@ public static class OpenInferenceEndpoints
     public static IEndpointRouteBuilder MapOpenInferenceApi(this IEndpointRouteBuilder app)
     {
         var v2 = app.MapGroup("/v2");
-        v2.MapGet("", WriteServerMetadataAsync);
+        v2.MapGet("", (HttpContext context, IOptions<ServingOptions> options) =>
+            WriteServerMetadataAsync(context, !string.IsNullOrEmpty(options.Value.AdminApiKey)));
         v2.MapGet("/health/live", (HttpContext context) => WriteFlagAsync(context, "live", true));
         v2.MapGet("/health/ready", (HttpContext context, ModelManager models) => WriteFlagAsync(context, "ready", models.IsReady));
         v2.MapGet("/models/{model}", (HttpContext context, string model, ModelManager models) =>
@@ -54,13 +55,18 @@ public static class OpenInferenceEndpoints
         return false;
     }
 
-    private static Task WriteServerMetadataAsync(HttpContext context) =>
+    private static Task WriteServerMetadataAsync(HttpContext context, bool repositoryApi) =>
         ProtocolResults.WriteJsonAsync(context, writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("name", ServerName);
             writer.WriteString("version", typeof(OpenInferenceEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
             writer.WriteStartArray("extensions");
+            if (repositoryApi)
+            {
+                writer.WriteStringValue("model_repository");
+            }
+
             writer.WriteEndArray();
             writer.WriteEndObject();
         });

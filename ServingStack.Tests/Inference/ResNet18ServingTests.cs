@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntime;
 using ServingStack.Tests.Fixtures;
@@ -11,14 +10,6 @@ public sealed class ResNet18ServingTests : IDisposable
     private readonly TempModelRepository _repo = new();
 
     public void Dispose() => _repo.Dispose();
-
-    private static string PackagedModel()
-    {
-        var folder = typeof(ResNet18ServingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "ResNet18PackagePath")?.Value;
-        return ResNet18Model.FindPackagedModel(string.IsNullOrEmpty(folder) ? null : folder)
-            ?? throw new InvalidOperationException("ResNet18.onnx was not restored with Microsoft.ML.DnnImageFeaturizer.ResNet18");
-    }
 
     private static float[] Image(int seed)
     {
@@ -36,7 +27,7 @@ public sealed class ResNet18ServingTests : IDisposable
     [Fact]
     public async Task Dynamic_batch_ResNet18_served_at_batch_2_matches_the_original_model_per_image()
     {
-        var original = PackagedModel();
+        var original = PackagedResNet18.Path();
         var versionDir = Path.Combine(_repo.ModelPath("resnet18"), "1");
         ResNet18Model.WriteDynamicBatch(original, Path.Combine(versionDir, "model.onnx"));
         await using var server = await InferenceServer.StartReadyAsync("--model_name=resnet18", $"--model_base_path={_repo.ModelPath("resnet18")}");

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Reflection;
 using ServingStack.Tests.Fixtures;
 using Xunit.Abstractions;
 
@@ -18,10 +17,7 @@ public sealed class ReloadMemoryTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Fifty_unload_load_cycles_of_ResNet18_grow_resident_memory_by_at_most_10_percent()
     {
-        var folder = typeof(ReloadMemoryTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "ResNet18PackagePath")?.Value;
-        var original = ResNet18Model.FindPackagedModel(string.IsNullOrEmpty(folder) ? null : folder)
-            ?? throw new InvalidOperationException("ResNet18.onnx was not restored with Microsoft.ML.DnnImageFeaturizer.ResNet18");
+        var original = PackagedResNet18.Path();
         ResNet18Model.WriteDynamicBatch(original, Path.Combine(_repo.ModelPath("resnet18"), "1", "model.onnx"));
         await using var server = await ServerProcess.StartAsync(
             "--model_name=resnet18", $"--model_base_path={_repo.ModelPath("resnet18")}", "--model_control_mode=explicit",

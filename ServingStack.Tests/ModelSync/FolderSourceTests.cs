@@ -8,6 +8,7 @@ using ServingStack.Tests.Fixtures;
 
 namespace ServingStack.Tests.ModelSync;
 
+[Collection(InProcessSidecars.Name)]
 public sealed class FolderSourceTests : IDisposable
 {
     private readonly TempModelRepository _source = new();

@@ -3,6 +3,7 @@ using ServingStack.Tests.Fixtures;
 
 namespace ServingStack.Tests.ModelSync;
 
+[Collection(InProcessSidecars.Name)]
 public sealed class HttpIndexSourceTests : IAsyncLifetime
 {
     private readonly TempModelRepository _source = new();

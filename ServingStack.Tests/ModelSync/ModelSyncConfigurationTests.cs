@@ -7,6 +7,7 @@ using ServingStack.Tests.Fixtures;
 
 namespace ServingStack.Tests.ModelSync;
 
+[Collection(InProcessSidecars.Name)]
 public sealed class ModelSyncConfigurationTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using ServingStack.Tests.Fixtures;
 namespace ServingStack.Tests.ModelSync;
 
 /// <summary>What the publisher refuses, whichever source lies: sizes, checksums, names.</summary>
+[Collection(InProcessSidecars.Name)]
 public sealed class PublishingTests : IDisposable
 {
     private readonly TempModelRepository _target = new();

@@ -6,6 +6,7 @@ using ServingStack.Tests.Fixtures;
 namespace ServingStack.Tests.ModelSync;
 
 /// <summary>Against a real S3-compatible server (s3rver from npm), as the sidecar meets MinIO, Ceph or S3 itself.</summary>
+[Collection(InProcessSidecars.Name)]
 public sealed class S3SourceTests : IClassFixture<S3Server>, IDisposable
 {
     private readonly S3Server _s3;

@@ -68,12 +68,18 @@ internal static class SyncHarness
             : [];
     }
 
-    /// <summary>Writes {root}/{model}/{version}/{file} and returns its bytes.</summary>
+    /// <summary>
+    /// Writes {root}/{model}/{version}/{file} and returns its bytes. The file appears whole (written beside the
+    /// temp folder, then renamed in), so a polling sidecar never lists it half-written.
+    /// </summary>
     public static byte[] Write(string root, string model, long version, byte[] content, string file = "model.onnx")
     {
         var path = Path.Combine(root, model, version.ToString(System.Globalization.CultureInfo.InvariantCulture), file.Replace('/', Path.DirectorySeparatorChar));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, content);
+        var temp = Path.Combine(Path.GetTempPath(), "servingstack-tests", $"write-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
+        File.WriteAllBytes(temp, content);
+        File.Move(temp, path, overwrite: true);
         return content;
     }
 

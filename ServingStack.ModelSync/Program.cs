@@ -1,9 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
+using ServingStack.ModelSync.Hosting;
 
-builder.AddServiceDefaults();
-
-var app = builder.Build();
-
-app.MapDefaultEndpoints();
-
-app.Run();
+var app = ModelSyncApp.Create(args);
+return await app.RunModelSyncAsync();

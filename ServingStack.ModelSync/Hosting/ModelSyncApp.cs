@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Options;
+using ServingStack.ModelSync.Configuration;
+using ServingStack.ModelSync.Sync;
+
+namespace ServingStack.ModelSync.Hosting;
+
+/// <summary>Builds the sidecar; Program.cs runs it, tests start it in process.</summary>
+public static class ModelSyncApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var normalized = ModelSyncCommandLine.Normalize(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = normalized, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddModelSyncCommandLine(normalized);
+        builder.AddServiceDefaults();
+        builder.AddModelSync();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapModelSync();
+        return app;
+    }
+
+    /// <summary>
+    /// Checks the configuration (printing every error), then either syncs once and returns an exit code without
+    /// starting Kestrel (<c>--once</c>, for init containers), or runs the polling web app until it is stopped.
+    /// </summary>
+    public static async Task<int> RunModelSyncAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        ModelSyncOptions options;
+        try
+        {
+            options = app.Services.GetRequiredService<IOptions<ModelSyncOptions>>().Value;
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync("model sync: invalid configuration:");
+            foreach (var failure in ex.Failures)
+            {
+                await Console.Error.WriteLineAsync($"  {failure}");
+            }
+
+            await app.DisposeAsync();
+            return ModelSyncExitCodes.InvalidConfiguration;
+        }
+
+        if (!options.Once)
+        {
+            await app.RunAsync(cancellationToken);
+            return Environment.ExitCode;
+        }
+
+        try
+        {
+            var syncer = app.Services.GetRequiredService<ModelSyncer>();
+            var report = await syncer.SyncAsync(cancellationToken);
+            await WriteSummaryAsync(report, syncer);
+            return report.Succeeded ? ModelSyncExitCodes.Complete : ModelSyncExitCodes.Incomplete;
+        }
+        finally
+        {
+            // Flushes the console logger.
+            await app.DisposeAsync();
+        }
+    }
+
+    private static async Task WriteSummaryAsync(SyncReport report, ModelSyncer syncer)
+    {
+        if (report.Succeeded)
+        {
+            var versions = report.Published.Concat(report.Present).Order(StringComparer.Ordinal).ToList();
+            await Console.Out.WriteLineAsync(
+                $"model sync: complete: {syncer.Target} holds {versions.Count} version(s) from {syncer.SourceDescription} " +
+                $"({string.Join(", ", versions)}); {report.Published.Count} published, {report.BytesDownloaded} bytes downloaded");
+            return;
+        }
+
+        await Console.Error.WriteLineAsync(
+            $"model sync: incomplete: {syncer.Target} from {syncer.SourceDescription}: {report.Problems.Count} problem(s); " +
+            $"{report.Published.Count} version(s) published, {report.Present.Count} already present");
+        foreach (var problem in report.Problems)
+        {
+            await Console.Error.WriteLineAsync($"  {problem.Reason}: {problem}");
+        }
+    }
+}

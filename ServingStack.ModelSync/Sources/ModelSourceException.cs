@@ -1,0 +1,19 @@
+namespace ServingStack.ModelSync.Sources;
+
+/// <summary>A source could not be listed or read; the message is meant for the operator.</summary>
+public sealed class ModelSourceException : Exception
+{
+    public ModelSourceException()
+    {
+    }
+
+    public ModelSourceException(string message)
+        : base(message)
+    {
+    }
+
+    public ModelSourceException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

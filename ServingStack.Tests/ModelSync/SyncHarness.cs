@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using ServingStack.ModelSync.Hosting;
+using ServingStack.ModelSync.Publishing;
+using ServingStack.ModelSync.Sources;
+using ServingStack.ModelSync.Sync;
+using ServingStack.Tests.Fixtures;
+
+namespace ServingStack.Tests.ModelSync;
+
+/// <summary>Runs the sidecar in process (the real app's services) and inspects what it left in a repository.</summary>
+internal static class SyncHarness
+{
+    public static readonly TimeSpan ProcessTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>One sync pass of the app built from <paramref name="args"/>; <paramref name="source"/> replaces the configured source.</summary>
+    public static async Task<(SyncReport Report, CapturedLog Log)> SyncAsync(string[] args, IModelSource? source = null)
+    {
+        var log = new CapturedLog();
+        var app = Build(args, log, source);
+        await using (app)
+        {
+            var report = await app.Services.GetRequiredService<ModelSyncer>().SyncAsync(CancellationToken.None);
+            return (report, log);
+        }
+    }
+
+    public static WebApplication Build(string[] args, CapturedLog log, IModelSource? source = null) =>
+        ModelSyncApp.Create([.. args, "--environment=Testing"], builder =>
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(log);
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            if (source is not null)
+            {
+                builder.Services.Replace(ServiceDescriptor.Singleton(source));
+            }
+        });
+
+    /// <summary>A folder source that settles fast, for tests that do not exercise settling.</summary>
+    public static FileSystemModelSource QuickFolder(string folder) => new(folder, TimeSpan.FromMilliseconds(50));
+
+    public static string Sha256(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+#pragma warning disable CA5351 // S3's ETag is an MD5; the tests compute what S3 would.
+    public static string Md5(byte[] bytes) => Convert.ToHexStringLower(MD5.HashData(bytes));
+#pragma warning restore CA5351
+
+    /// <summary>Numeric version folders of <paramref name="model"/> in <paramref name="target"/>, ascending.</summary>
+    public static long[] Versions(string target, string model) =>
+        TargetRepository.Scan(target).TryGetValue(model, out var versions) ? [.. versions.Keys] : [];
+
+    /// <summary>Everything left in the staging area besides its lock file.</summary>
+    public static string[] StagingLeftovers(string target)
+    {
+        var staging = Path.Combine(target, StagingArea.FolderName);
+        return Directory.Exists(staging)
+            ? Directory.EnumerateFileSystemEntries(staging).Where(e => Path.GetFileName(e) != StagingArea.LockFileName).ToArray()
+            : [];
+    }
+
+    /// <summary>
+    /// Writes {root}/{model}/{version}/{file} and returns its bytes. The file appears whole (written beside the
+    /// temp folder, then renamed in), so a polling sidecar never lists it half-written.
+    /// </summary>
+    public static byte[] Write(string root, string model, long version, byte[] content, string file = "model.onnx")
+    {
+        var path = Path.Combine(root, model, version.ToString(System.Globalization.CultureInfo.InvariantCulture), file.Replace('/', Path.DirectorySeparatorChar));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = Path.Combine(Path.GetTempPath(), "servingstack-tests", $"write-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
+        File.WriteAllBytes(temp, content);
+        File.Move(temp, path, overwrite: true);
+        return content;
+    }
+
+    public static byte[] Mlp(int seed) => ModelFactory.CreateMlp(MlpWeights.Create(seed));
+
+    public static void AssertPublished(string target, string model, long version, byte[] expected, string file = "model.onnx")
+    {
+        var path = Path.Combine(target, model, version.ToString(System.Globalization.CultureInfo.InvariantCulture), file.Replace('/', Path.DirectorySeparatorChar));
+        Assert.True(File.Exists(path), $"{path} was not published");
+        Assert.Equal(Sha256(expected), Sha256(path));
+    }
+}

@@ -63,7 +63,9 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(params string[] args)
+    public static Task<ServerProcess> StartAsync(params string[] args) => StartAsync(new Dictionary<string, string>(), args);
+
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var restPort = FreePort();
         var grpcPort = FreePort();
@@ -83,6 +85,10 @@ public sealed class ServerProcess : IAsyncDisposable
         info.ArgumentList.Add($"--port={grpcPort}");
         info.ArgumentList.Add("--listen_address=127.0.0.1");
         info.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         var server = new ServerProcess(Process.Start(info)!, restPort, grpcPort);
         try
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ServingStack.Tests.Fixtures;
 
 namespace ServingStack.Tests.Bench;
 
@@ -16,25 +17,7 @@ internal static class BenchProcess
     /// ServingStack.Bench/bin/{Configuration}/net10.0/ServingStack.Bench.dll, the Configuration being the one these
     /// tests were built in (the ProjectReference builds it alongside).
     /// </summary>
-    public static string DllPath
-    {
-        get
-        {
-            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var framework = testOutput.Name;
-            var configuration = testOutput.Parent!.Name;
-            var root = testOutput;
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "ServingStack.sln")))
-            {
-                root = root.Parent;
-            }
-
-            Assert.True(root is not null, $"No ServingStack.sln above {AppContext.BaseDirectory}.");
-            var path = Path.Combine(root!.FullName, "ServingStack.Bench", "bin", configuration, framework, "ServingStack.Bench.dll");
-            Assert.True(File.Exists(path), $"{path} is missing; build ServingStack.Bench ({configuration}) first.");
-            return path;
-        }
-    }
+    public static string DllPath => BuiltProject.DllPath("ServingStack.Bench");
 
     public static async Task<Result> RunAsync(params string[] args)
     {

@@ -16,25 +16,7 @@ public sealed class ModelSyncProcess : IAsyncDisposable
     }
 
     /// <summary>ServingStack.ModelSync/bin/{Configuration}/net10.0/ServingStack.ModelSync.dll, built with these tests.</summary>
-    public static string DllPath
-    {
-        get
-        {
-            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var framework = testOutput.Name;
-            var configuration = testOutput.Parent!.Name;
-            var root = testOutput;
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "ServingStack.sln")))
-            {
-                root = root.Parent;
-            }
-
-            Assert.True(root is not null, $"No ServingStack.sln above {AppContext.BaseDirectory}.");
-            var path = Path.Combine(root!.FullName, "ServingStack.ModelSync", "bin", configuration, framework, "ServingStack.ModelSync.dll");
-            Assert.True(File.Exists(path), $"{path} is missing; build ServingStack.ModelSync ({configuration}) first.");
-            return path;
-        }
-    }
+    public static string DllPath => BuiltProject.DllPath("ServingStack.ModelSync");
 
     public int Id => _process.Id;
 

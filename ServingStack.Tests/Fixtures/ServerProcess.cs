@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using ServingStack.Tests.Inference;
 
 namespace ServingStack.Tests.Fixtures;
 
@@ -75,7 +74,7 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(ServerDll());
+        info.ArgumentList.Add(BuiltProject.DllPath("ServingStack.Inference"));
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -147,14 +146,6 @@ public sealed class ServerProcess : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The server as built beside the tests (same configuration), with its own runtime config.</summary>
-    private static string ServerDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(DemoRepositoryTests.RepositoryRoot(), "ServingStack.Inference", "bin", configuration, "net10.0", "ServingStack.Inference.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException("build ServingStack.Inference first", path);
     }
 
     public async ValueTask DisposeAsync()

@@ -39,6 +39,9 @@ public sealed partial class CanaryAnalyzer : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Requests recorded in the current window (tests wait for it before closing a window).</summary>
+    internal int Pending(string model, string target) => _windows.TryGetValue((model, target), out var w) ? w.Count : 0;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (_options.Enabled)

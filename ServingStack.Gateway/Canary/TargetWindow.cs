@@ -7,6 +7,17 @@ internal sealed class TargetWindow
     private List<double> _latencies = [];
     private int _errors;
 
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _latencies.Count;
+            }
+        }
+    }
+
     public void Add(bool error, double seconds)
     {
         lock (_gate)

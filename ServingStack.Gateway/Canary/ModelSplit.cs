@@ -5,7 +5,8 @@ namespace ServingStack.Gateway.Canary;
 /// <summary>An immutable snapshot of one model's split; the registry swaps whole snapshots.</summary>
 public sealed record ModelSplit(string Model, ImmutableArray<SplitTarget> Targets, string? StickyHeader, string Source, DateTimeOffset ChangedAt)
 {
-    public int TotalWeight { get; } = Targets.Sum(t => t.Weight);
+    // Computed, not initialised: a 'with' copy keeps initialised fields, so a stored total would outlive new weights.
+    public int TotalWeight => Targets.Sum(t => t.Weight);
 
     public SplitTarget Stable => Targets.First(t => t.IsStable);
 

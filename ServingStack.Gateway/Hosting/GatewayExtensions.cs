@@ -15,7 +15,11 @@ public static class GatewayExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
+        // Bound once, without a change-token source: listeners and limits cannot change at run time, and a reload must
+        // not throw from the options monitor that ValidateOnStart uses. Split reloads go through SplitsOptions.
+        services.AddOptions<GatewayOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(GatewayOptions.SectionName).Bind(options))
+            .ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<SplitsOptions>().BindConfiguration(SplitsOptions.SectionName);
 

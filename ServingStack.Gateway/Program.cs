@@ -1,13 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
+using ServingStack.Gateway.Hosting;
 
-builder.AddServiceDefaults();
-builder.Services.AddReverseProxy()
-    .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-    .AddServiceDiscoveryDestinationResolver();
-
-var app = builder.Build();
-
-app.MapDefaultEndpoints();
-app.MapReverseProxy();
-
+var app = GatewayApp.Create(args);
 app.Run();

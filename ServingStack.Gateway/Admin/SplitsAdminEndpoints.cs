@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Hosting;
+using ServingStack.Gateway.Security;
+
+namespace ServingStack.Gateway.Admin;
+
+/// <summary><c>GET /admin/splits</c>, <c>GET/PUT /admin/splits/{model}</c>; mapped only when an admin credential is configured.</summary>
+public static class SplitsAdminEndpoints
+{
+    public static WebApplication MapSplitsAdmin(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        if (string.IsNullOrEmpty(options.AdminApiKey))
+        {
+            return app;
+        }
+
+        var admin = app.MapGroup("/admin/splits").AddEndpointFilter<AdminApiKeyFilter>();
+        admin.MapGet("/", (SplitRegistry registry) =>
+            TypedResults.Ok(registry.All.Values.OrderBy(s => s.Model, StringComparer.Ordinal).Select(SplitView.From).ToList()));
+        admin.MapGet("/{model}", Results<Ok<SplitView>, ProblemHttpResult> (string model, SplitRegistry registry) =>
+            registry.Get(model) is { } split ? TypedResults.Ok(SplitView.From(split)) : NotFound(model));
+        admin.MapPut("/{model}", Results<Ok<SplitView>, ProblemHttpResult, ValidationProblem> (string model, SetWeightsRequest body, SplitRegistry registry) =>
+        {
+            if (registry.Get(model) is null)
+            {
+                return NotFound(model);
+            }
+
+            var errors = registry.SetWeights(model, body.Weights ?? [], "admin");
+            if (errors.Count > 0)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["weights"] = [.. errors] },
+                    title: $"The weights of '{model}' were not changed.");
+            }
+
+            return TypedResults.Ok(SplitView.From(registry.Get(model)!));
+        });
+        return app;
+    }
+
+    private static ProblemHttpResult NotFound(string model) =>
+        TypedResults.Problem($"model '{model}' has no split.", statusCode: StatusCodes.Status404NotFound, title: "No such split");
+}

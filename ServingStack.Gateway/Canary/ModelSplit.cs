@@ -1,0 +1,27 @@
+using System.Collections.Immutable;
+
+namespace ServingStack.Gateway.Canary;
+
+/// <summary>An immutable snapshot of one model's split; the registry swaps whole snapshots.</summary>
+public sealed record ModelSplit(string Model, ImmutableArray<SplitTarget> Targets, string? StickyHeader, string Source, DateTimeOffset ChangedAt)
+{
+    // Computed, not initialised: a 'with' copy keeps initialised fields, so a stored total would outlive new weights.
+    public int TotalWeight => Targets.Sum(t => t.Weight);
+
+    public SplitTarget Stable => Targets.First(t => t.IsStable);
+
+    /// <summary>The first canary with weight, else the first canary; null for a split with only a stable target.</summary>
+    public SplitTarget? Canary => Targets.FirstOrDefault(t => !t.IsStable && t.Weight > 0) ?? Targets.FirstOrDefault(t => !t.IsStable);
+
+    public SplitTarget? Find(string name) => Targets.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal));
+
+    public static ModelSplit From(string model, ModelSplitOptions options, string source, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var stable = options.Stable ?? options.Targets[0].Name;
+        var targets = options.Targets
+            .Select(t => new SplitTarget(t.Name, t.Cluster, t.GrpcCluster, t.Version, t.Label, t.Weight, t.Name == stable))
+            .ToImmutableArray();
+        return new ModelSplit(model, targets, string.IsNullOrWhiteSpace(options.StickyHeader) ? null : options.StickyHeader, source, now);
+    }
+}

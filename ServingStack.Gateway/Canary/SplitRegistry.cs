@@ -1,0 +1,186 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Options;
+using ServingStack.Gateway.Hosting;
+
+namespace ServingStack.Gateway.Canary;
+
+/// <summary>
+/// The live splits: immutable snapshots swapped atomically, fed by configuration (startup and reloads), the admin API and
+/// canary analysis. A reload applies only the models whose configured split changed, so a reload of unrelated settings
+/// does not undo an admin change or a rollback.
+/// </summary>
+public sealed partial class SplitRegistry : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly IConfiguration _configuration;
+    private readonly ILogger<SplitRegistry> _logger;
+    private readonly IDisposable? _subscription;
+    private ImmutableDictionary<string, ModelSplit> _splits = ImmutableDictionary<string, ModelSplit>.Empty.WithComparers(StringComparer.Ordinal);
+    private ImmutableDictionary<string, string> _applied = ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
+
+    public SplitRegistry(IOptionsMonitor<SplitsOptions> splits, IOptions<GatewayOptions> gateway, IConfiguration configuration, TimeProvider time, ILogger<SplitRegistry> logger)
+    {
+        ArgumentNullException.ThrowIfNull(splits);
+        ArgumentNullException.ThrowIfNull(gateway);
+        _time = time;
+        _configuration = configuration;
+        _logger = logger;
+        // Startup values were validated with GatewayOptions (ValidateOnStart).
+        _ = gateway.Value;
+        Apply(splits.CurrentValue);
+        _subscription = splits.OnChange(Apply);
+    }
+
+    public event Action<ModelSplit>? Changed;
+
+    public IReadOnlyDictionary<string, ModelSplit> All => Volatile.Read(ref _splits);
+
+    public ModelSplit? Get(string model) => Volatile.Read(ref _splits).GetValueOrDefault(model);
+
+    /// <summary>Sets weights by target name; returns the errors, none when applied.</summary>
+    public IReadOnlyList<string> SetWeights(string model, IReadOnlyDictionary<string, int> weights, string source)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        var errors = new List<string>();
+        ModelSplit? updated = null;
+        lock (_gate)
+        {
+            if (!_splits.TryGetValue(model, out var current))
+            {
+                errors.Add($"model '{model}' has no split.");
+                return errors;
+            }
+
+            foreach (var (name, weight) in weights)
+            {
+                if (current.Find(name) is null)
+                {
+                    errors.Add($"target '{name}' is not in the split of '{model}' (targets: {string.Join(", ", current.Targets.Select(t => t.Name))}).");
+                }
+
+                if (weight < 0)
+                {
+                    errors.Add($"weight of '{name}' must be >= 0, not {weight}.");
+                }
+            }
+
+            if (weights.Count == 0)
+            {
+                errors.Add("at least one weight is required.");
+            }
+
+            if (errors.Count > 0)
+            {
+                return errors;
+            }
+
+            var targets = current.Targets.Select(t => weights.TryGetValue(t.Name, out var w)
+                ? t with { Weight = w, RollbackReason = w > 0 ? null : t.RollbackReason, RolledBackAt = w > 0 ? null : t.RolledBackAt }
+                : t).ToImmutableArray();
+            if (targets.All(t => t.Weight <= 0))
+            {
+                errors.Add("at least one target needs a positive weight.");
+                return errors;
+            }
+
+            updated = current with { Targets = targets, Source = source, ChangedAt = _time.GetUtcNow() };
+            _splits = _splits.SetItem(model, updated);
+        }
+
+        LogWeightsChanged(model, source, Describe(updated));
+        Changed?.Invoke(updated);
+        return errors;
+    }
+
+    /// <summary>Takes a canary's weight to 0 and records why; false when it had none already.</summary>
+    public bool RollBack(string model, string target, string reason)
+    {
+        ModelSplit? updated;
+        lock (_gate)
+        {
+            if (!_splits.TryGetValue(model, out var current) || current.Find(target) is not { Weight: > 0 } found)
+            {
+                return false;
+            }
+
+            var now = _time.GetUtcNow();
+            var targets = current.Targets.Select(t => t == found ? t with { Weight = 0, RollbackReason = reason, RolledBackAt = now } : t).ToImmutableArray();
+            if (targets.All(t => t.Weight <= 0))
+            {
+                return false;
+            }
+
+            updated = current with { Targets = targets, Source = "canary-analysis", ChangedAt = now };
+            _splits = _splits.SetItem(model, updated);
+        }
+
+        Changed?.Invoke(updated);
+        return true;
+    }
+
+    public void Dispose() => _subscription?.Dispose();
+
+    private void Apply(SplitsOptions options)
+    {
+        var clusters = GatewayOptionsValidator.KnownClusters(_configuration);
+        var changed = new List<ModelSplit>();
+        lock (_gate)
+        {
+            var splits = _splits;
+            var applied = _applied;
+            foreach (var (model, split) in options)
+            {
+                var fingerprint = Fingerprint(split);
+                if (applied.TryGetValue(model, out var previous) && previous == fingerprint)
+                {
+                    continue;
+                }
+
+                var errors = new List<string>();
+                SplitValidation.Validate(model, split, clusters, errors);
+                if (errors.Count > 0)
+                {
+                    LogReloadRejected(model, string.Join(" ", errors));
+                    continue;
+                }
+
+                var snapshot = ModelSplit.From(model, split, "configuration", _time.GetUtcNow());
+                splits = splits.SetItem(model, snapshot);
+                applied = applied.SetItem(model, fingerprint);
+                changed.Add(snapshot);
+            }
+
+            foreach (var model in applied.Keys.Where(m => !options.ContainsKey(m)).ToList())
+            {
+                splits = splits.Remove(model);
+                applied = applied.Remove(model);
+                LogSplitRemoved(model);
+            }
+
+            _splits = splits;
+            _applied = applied;
+        }
+
+        foreach (var snapshot in changed)
+        {
+            LogWeightsChanged(snapshot.Model, snapshot.Source, Describe(snapshot));
+            Changed?.Invoke(snapshot);
+        }
+    }
+
+    private static string Fingerprint(ModelSplitOptions split) =>
+        string.Join(";", split.Targets.Select(t => $"{t.Name}|{t.Cluster}|{t.GrpcCluster}|{t.Version}|{t.Label}|{t.Weight}"))
+        + $"#{split.Stable}#{split.StickyHeader}";
+
+    private static string Describe(ModelSplit split) => string.Join(", ", split.Targets.Select(t => $"{t.Name}={t.Weight}"));
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Split of model {Model} set by {Source}: {Weights}")]
+    private partial void LogWeightsChanged(string model, string source, string weights);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Reloaded split of model {Model} is invalid and was not applied: {Errors}")]
+    private partial void LogReloadRejected(string model, string errors);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Split of model {Model} removed from configuration")]
+    private partial void LogSplitRemoved(string model);
+}

@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+
+namespace ServingStack.Gateway.Canary;
+
+/// <summary>The rules for a split, shared by startup validation, configuration reloads and the admin API.</summary>
+public static partial class SplitValidation
+{
+    /// <summary>Appends every problem with <paramref name="split"/>; <paramref name="clusters"/> null skips the cluster check.</summary>
+    public static void Validate(string model, ModelSplitOptions split, IReadOnlySet<string>? clusters, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(errors);
+        var prefix = $"Gateway:Splits:{model}";
+        if (split.Targets.Count == 0)
+        {
+            errors.Add($"{prefix}: at least one target is required.");
+            return;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < split.Targets.Count; i++)
+        {
+            var t = split.Targets[i];
+            var where = $"{prefix}:Targets:{i}";
+            if (string.IsNullOrWhiteSpace(t.Name))
+            {
+                errors.Add($"{where}: Name is required.");
+            }
+            else if (!names.Add(t.Name))
+            {
+                errors.Add($"{where}: target name '{t.Name}' is used twice.");
+            }
+
+            if (string.IsNullOrWhiteSpace(t.Cluster))
+            {
+                errors.Add($"{where}: Cluster is required.");
+            }
+            else if (clusters is not null && !clusters.Contains(t.Cluster))
+            {
+                errors.Add($"{where}: cluster '{t.Cluster}' is not in ReverseProxy:Clusters.");
+            }
+
+            if (t.GrpcCluster is not null && clusters is not null && !clusters.Contains(t.GrpcCluster))
+            {
+                errors.Add($"{where}: gRPC cluster '{t.GrpcCluster}' is not in ReverseProxy:Clusters.");
+            }
+
+            if (t.Weight < 0)
+            {
+                errors.Add($"{where}: Weight must be >= 0, not {t.Weight}.");
+            }
+
+            if (t.Version is <= 0)
+            {
+                errors.Add($"{where}: Version must be a positive integer, not {t.Version}.");
+            }
+
+            if (t.Label is not null)
+            {
+                if (!LabelPattern().IsMatch(t.Label))
+                {
+                    errors.Add($"{where}: Label '{t.Label}' must match [a-zA-Z0-9_]+.");
+                }
+
+                if (t.Version is null)
+                {
+                    errors.Add($"{where}: a Label target needs a Version too, because Open Inference (v2) has no labels.");
+                }
+            }
+        }
+
+        if (split.Targets.All(t => t.Weight <= 0))
+        {
+            errors.Add($"{prefix}: at least one target needs a positive Weight.");
+        }
+
+        if (split.Stable is not null && !names.Contains(split.Stable))
+        {
+            errors.Add($"{prefix}: Stable '{split.Stable}' is not one of the targets.");
+        }
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9_]+$")]
+    private static partial Regex LabelPattern();
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Metrics;
+using ServingStack.Gateway.Admin;
+using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Routing;
+
+namespace ServingStack.Gateway.Hosting;
+
+public static class GatewayExtensions
+{
+    /// <summary>Options, YARP from <c>ReverseProxy</c> (with service discovery), splits, metrics, canary analysis, Kestrel.</summary>
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        // Bound once, without a change-token source: listeners and limits cannot change at run time, and a reload must
+        // not throw from the options monitor that ValidateOnStart uses. Split reloads go through SplitsOptions.
+        services.AddOptions<GatewayOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(GatewayOptions.SectionName).Bind(options))
+            .ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddOptions<SplitsOptions>().BindConfiguration(SplitsOptions.SectionName);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<SplitRegistry>();
+        services.AddSingleton<CanaryAnalyzer>();
+        services.AddHostedService(sp => sp.GetRequiredService<CanaryAnalyzer>());
+        services.AddSingleton<WeightedSplitMiddleware>();
+        services.AddProblemDetails();
+
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(GatewayMetrics.MeterName)
+            .AddPrometheusExporter());
+
+        services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddServiceDiscoveryDestinationResolver();
+
+        services.AddSingleton<GatewayEndpoints>();
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var options = context.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            var address = options.ListenAddress is "*" or "0.0.0.0" or "::" || !IPAddress.TryParse(options.ListenAddress, out var parsed) ? null : parsed;
+
+            // Without TLS there is no ALPN, and Http1AndHttp2 on a plain port speaks HTTP/1.1 only: so REST (HTTP/1.1)
+            // and gRPC (h2c) get a port each, as on the inference server.
+            ListenOptions? rest = null;
+            ListenOptions? grpc = null;
+            Listen(kestrel, address, options.RestPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                rest = listen;
+            });
+            Listen(kestrel, address, options.GrpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                grpc = listen;
+            });
+            kestrel.ApplicationServices.GetRequiredService<GatewayEndpoints>().SetListeners(rest!, grpc!);
+        });
+
+        return builder;
+    }
+
+    /// <summary>Prometheus <c>/metrics</c>, the admin API, and the proxy with the weighted split ahead of YARP's own steps.</summary>
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPrometheusScrapingEndpoint();
+        app.MapSplitsAdmin();
+        var split = app.Services.GetRequiredService<WeightedSplitMiddleware>();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.Use(next => context => split.InvokeAsync(context, next));
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, IPAddress? address, int port, Action<ListenOptions> configure)
+    {
+        if (address is null)
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
+        else
+        {
+            kestrel.Listen(address, port, configure);
+        }
+    }
+}

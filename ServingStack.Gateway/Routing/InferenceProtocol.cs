@@ -1,0 +1,13 @@
+namespace ServingStack.Gateway.Routing;
+
+public enum InferenceProtocol
+{
+    /// <summary>TF Serving REST, <c>/v1/models/...</c>.</summary>
+    TfServingRest,
+
+    /// <summary>Open Inference REST, <c>/v2/models/...</c>.</summary>
+    OpenInferenceRest,
+
+    /// <summary>Open Inference gRPC, <c>/inference.GRPCInferenceService/*</c>.</summary>
+    OpenInferenceGrpc,
+}

@@ -1,0 +1,37 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using ServingStack.Gateway.Routing;
+using ServingStack.Tests.Fixtures;
+
+namespace ServingStack.Tests.Gateway;
+
+/// <summary>Predict calls through the gateway that report the status, the target that served and the predictions.</summary>
+internal static class GatewayClient
+{
+    public static float[][] Rows(int count, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, MlpWeights.InputSize).Select(_ => (float)random.NextDouble()).ToArray())];
+    }
+
+    public static async Task<(int Status, string? ServedBy, float[]? Prediction, string Text)> PredictAsync(
+        HttpClient client, float[] row, params (string Name, string Value)[] headers)
+    {
+        var body = new JsonObject { ["instances"] = Json.Matrix([row]) }.ToJsonString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/models/mnist:predict")
+        {
+            Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+        };
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.Add(name, value);
+        }
+
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var servedBy = response.Headers.TryGetValues(WeightedSplitMiddleware.ServedByHeader, out var values) ? values.Single() : null;
+        float[]? prediction = response.IsSuccessStatusCode ? Json.Floats(JsonNode.Parse(text)!["predictions"]![0]) : null;
+        return ((int)response.StatusCode, servedBy, prediction, text);
+    }
+}

@@ -13,12 +13,13 @@ public static class SplitsAdminEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        if (string.IsNullOrEmpty(options.AdminApiKey))
+        var auth = app.Services.GetRequiredService<IOptions<GatewaySecurityOptions>>().Value.Auth;
+        if (string.IsNullOrEmpty(options.AdminApiKey) && !auth.Jwt.Enabled)
         {
             return app;
         }
 
-        var admin = app.MapGroup("/admin/splits").AddEndpointFilter<AdminApiKeyFilter>();
+        var admin = app.MapGroup("/admin/splits").AddEndpointFilter<AdminAuthorizationFilter>();
         admin.MapGet("/", (SplitRegistry registry) =>
             TypedResults.Ok(registry.All.Values.OrderBy(s => s.Model, StringComparer.Ordinal).Select(SplitView.From).ToList()));
         admin.MapGet("/{model}", Results<Ok<SplitView>, ProblemHttpResult> (string model, SplitRegistry registry) =>

@@ -5,6 +5,7 @@ using OpenTelemetry.Metrics;
 using ServingStack.Gateway.Admin;
 using ServingStack.Gateway.Canary;
 using ServingStack.Gateway.Routing;
+using ServingStack.Gateway.Security;
 
 namespace ServingStack.Gateway.Hosting;
 
@@ -14,6 +15,7 @@ public static class GatewayExtensions
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.AddGatewaySecurity(); // first: its TLS endpoint defaults must precede the listeners below
         var services = builder.Services;
         // Bound once, without a change-token source: listeners and limits cannot change at run time, and a reload must
         // not throw from the options monitor that ValidateOnStart uses. Split reloads go through SplitsOptions.
@@ -73,13 +75,14 @@ public static class GatewayExtensions
         app.MapPrometheusScrapingEndpoint();
         app.MapSplitsAdmin();
         var split = app.Services.GetRequiredService<WeightedSplitMiddleware>();
-        app.MapReverseProxy(proxy =>
+        var proxied = app.MapReverseProxy(proxy =>
         {
             proxy.Use(next => context => split.InvokeAsync(context, next));
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });
+        app.UseGatewaySecurity(proxied);
         return app;
     }
 

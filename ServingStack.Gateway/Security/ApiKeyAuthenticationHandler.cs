@@ -1,0 +1,68 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace ServingStack.Gateway.Security;
+
+/// <summary>
+/// The <c>ApiKey</c> scheme: a key from <c>Gateway:Auth:ApiKeys</c> in the API key header or as
+/// <c>Authorization: ApiKey KEY</c>, compared in constant time against every configured key.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IOptions<GatewaySecurityOptions> security) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    private readonly GatewayAuthOptions _auth = security.Value.Auth;
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var presented = PresentedKey(Request, _auth.ApiKeyHeader);
+        if (presented is null)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        // Hashing first makes each comparison constant-time whatever the lengths; every key is compared.
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        string? match = null;
+        foreach (var (name, key) in _auth.ApiKeys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(hash, SHA256.HashData(Encoding.UTF8.GetBytes(key))))
+            {
+                match ??= name;
+            }
+        }
+
+        if (match is null)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("invalid API key"));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(GatewayClaims.ApiKeyName, match)], SchemeName, GatewayClaims.ApiKeyName, "role");
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    /// <summary>The key in <paramref name="header"/>, else in <c>Authorization: ApiKey KEY</c>; null when neither.</summary>
+    public static string? PresentedKey(HttpRequest request, string header)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var key = request.Headers[header].ToString();
+        if (key.Length > 0)
+        {
+            return key;
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        const string Prefix = SchemeName + " ";
+        return authorization.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && authorization.Length > Prefix.Length
+            ? authorization[Prefix.Length..].Trim()
+            : null;
+    }
+}

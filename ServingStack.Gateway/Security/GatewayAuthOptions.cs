@@ -1,0 +1,20 @@
+namespace ServingStack.Gateway.Security;
+
+/// <summary>
+/// <c>Gateway:Auth</c>. When JWT or any API key is configured, every proxied (inference) route requires one of them;
+/// with neither, inference stays open. Health, <c>/alive</c> and <c>/metrics</c> are always open.
+/// </summary>
+public sealed class GatewayAuthOptions
+{
+    public JwtAuthOptions Jwt { get; set; } = new();
+
+    /// <summary>API keys by client name; sent in <see cref="ApiKeyHeader"/> or as <c>Authorization: ApiKey KEY</c>.</summary>
+    public Dictionary<string, string> ApiKeys { get; } = new(StringComparer.Ordinal);
+
+    public string ApiKeyHeader { get; set; } = "X-Api-Key";
+
+    /// <summary>The role (in a <c>role</c>/<c>roles</c> claim, or a <c>scope</c>/<c>scp</c> entry) that a JWT needs for the admin API.</summary>
+    public string AdminRole { get; set; } = "servingstack-admin";
+
+    public bool Enabled => Jwt.Enabled || ApiKeys.Count > 0;
+}

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using ServingStack.Gateway.Hosting;
+
+namespace ServingStack.Gateway.Security;
+
+/// <summary>Authentication (JWT bearer, API keys), admin authorization, per-client rate limits and TLS for the gateway.</summary>
+public static class GatewaySecurityExtensions
+{
+    public const string RateLimitPolicy = "gateway-clients";
+
+    /// <summary>Registers the schemes, the rate limiter and TLS; must run before the gateway's own Kestrel listeners are set up.</summary>
+    public static WebApplicationBuilder AddGatewaySecurity(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<GatewaySecurityOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(GatewayOptions.SectionName).Bind(options))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewaySecurityOptions>, GatewaySecurityOptionsValidator>();
+
+        // Both schemes are always registered (so neither becomes the default) and only used where asked for.
+        services.AddAuthentication()
+            .AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<GatewaySecurityOptions>>((jwt, security) => ConfigureJwt(jwt, security.Value.Auth.Jwt));
+        services.AddAuthorization();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, InferenceAuthorizationResultHandler>();
+
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>()
+            .Configure<IOptions<GatewaySecurityOptions>>((limiter, security) => ConfigureRateLimiter(limiter, security.Value.RateLimit));
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var tls = context.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewaySecurityOptions>()?.Tls;
+            if (tls is { Enabled: true })
+            {
+                var certificate = LoadCertificate(tls);
+                kestrel.ConfigureEndpointDefaults(listen => listen.UseHttps(certificate));
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// The authentication, authorization and rate-limit middleware; <paramref name="inference"/> (the proxy) requires
+    /// authentication when any inference credential is configured, and is rate limited when a rate is.
+    /// </summary>
+    public static WebApplication UseGatewaySecurity(this WebApplication app, IEndpointConventionBuilder inference)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(inference);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        var security = app.Services.GetRequiredService<IOptions<GatewaySecurityOptions>>().Value;
+        inference.WithMetadata(new InferenceRouteMetadata());
+        var schemes = new List<string>();
+        if (security.Auth.Jwt.Enabled)
+        {
+            schemes.Add(JwtBearerDefaults.AuthenticationScheme);
+        }
+
+        if (security.Auth.ApiKeys.Count > 0)
+        {
+            schemes.Add(ApiKeyAuthenticationHandler.SchemeName);
+        }
+
+        if (schemes.Count > 0)
+        {
+            inference.RequireAuthorization(new AuthorizationPolicyBuilder([.. schemes]).RequireAuthenticatedUser().Build());
+        }
+
+        if (security.RateLimit.Enabled)
+        {
+            inference.RequireRateLimiting(RateLimitPolicy);
+        }
+
+        return app;
+    }
+
+    private static void ConfigureJwt(JwtBearerOptions jwt, JwtAuthOptions options)
+    {
+        jwt.MapInboundClaims = false;
+        jwt.Authority = string.IsNullOrEmpty(options.Authority) ? null : options.Authority;
+        jwt.Audience = string.IsNullOrEmpty(options.Audience) ? null : options.Audience;
+        jwt.RequireHttpsMetadata = options.RequireHttpsMetadata;
+        var parameters = jwt.TokenValidationParameters;
+        parameters.ValidateIssuer = !string.IsNullOrEmpty(options.Issuer) || jwt.Authority is not null;
+        parameters.ValidIssuer = string.IsNullOrEmpty(options.Issuer) ? null : options.Issuer;
+        parameters.ValidateAudience = !string.IsNullOrEmpty(options.Audience);
+        parameters.ValidAudience = jwt.Audience;
+        parameters.ValidateLifetime = true;
+        parameters.RequireExpirationTime = true;
+        parameters.ClockSkew = TimeSpan.FromSeconds(options.ClockSkewSeconds);
+        parameters.NameClaimType = GatewayClaims.Subject;
+        parameters.RoleClaimType = "role";
+        if (!string.IsNullOrEmpty(options.SigningKey))
+        {
+            parameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(options.SigningKey));
+            parameters.ValidateIssuerSigningKey = true;
+        }
+    }
+
+    private static void ConfigureRateLimiter(RateLimiterOptions limiter, GatewayRateLimitOptions options)
+    {
+        limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        limiter.OnRejected = async (context, cancellationToken) =>
+        {
+            var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            await SecurityResponses.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, SecurityResponses.GrpcResourceExhausted,
+                $"rate limit exceeded; retry after {seconds} s", cancellationToken);
+        };
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        var rate = options.PermitsPerSecond!.Value;
+        // Below one per second, one token per 1/rate seconds; otherwise whole tokens each second.
+        var (tokens, period) = rate >= 1 ? ((int)Math.Floor(rate), TimeSpan.FromSeconds(1)) : (1, TimeSpan.FromSeconds(1 / rate));
+        var bucket = new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = options.Burst ?? Math.Max(1, tokens),
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = period,
+            QueueLimit = options.QueueLimit,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        };
+        limiter.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetTokenBucketLimiter(GatewayClaims.ClientOf(context), _ => bucket));
+    }
+
+    private static X509Certificate2 LoadCertificate(GatewayTlsOptions tls)
+    {
+        var path = tls.CertificatePath!;
+        if (!string.IsNullOrEmpty(tls.KeyPath))
+        {
+            return string.IsNullOrEmpty(tls.Password)
+                ? X509Certificate2.CreateFromPemFile(path, tls.KeyPath)
+                : X509Certificate2.CreateFromEncryptedPemFile(path, tls.Password, tls.KeyPath);
+        }
+
+        return X509CertificateLoader.LoadPkcs12FromFile(path, tls.Password);
+    }
+}

@@ -29,6 +29,7 @@ public static class GatewayExtensions
         services.AddSingleton<CanaryAnalyzer>();
         services.AddHostedService(sp => sp.GetRequiredService<CanaryAnalyzer>());
         services.AddSingleton<WeightedSplitMiddleware>();
+        services.AddGatewayResilience();
         services.AddProblemDetails();
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -76,6 +77,7 @@ public static class GatewayExtensions
         app.MapReverseProxy(proxy =>
         {
             proxy.Use(next => context => split.InvokeAsync(context, next));
+            proxy.UseConnectRetry();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

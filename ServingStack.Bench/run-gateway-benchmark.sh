@@ -41,7 +41,7 @@ wait_ready() { # $1: url, $2: log
   echo "$1 did not become ready" >&2; cat "$2" >&2; exit 1
 }
 
-export Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning
+export Logging__LogLevel__Default=Warning
 dotnet ServingStack.Inference/bin/Release/net10.0/ServingStack.Inference.dll --model_config_file="$PWD/$models_dir/models.json" \
   --rest_api_port=$server_port --port=18500 --listen_address=127.0.0.1 > "$out/server.log" 2>&1 &
 pids+=($!)

@@ -31,6 +31,7 @@ public static class GatewayExtensions
         services.AddSingleton<CanaryAnalyzer>();
         services.AddHostedService(sp => sp.GetRequiredService<CanaryAnalyzer>());
         services.AddSingleton<WeightedSplitMiddleware>();
+        services.AddGatewayResilience();
         services.AddProblemDetails();
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -78,6 +79,7 @@ public static class GatewayExtensions
         var proxied = app.MapReverseProxy(proxy =>
         {
             proxy.Use(next => context => split.InvokeAsync(context, next));
+            proxy.UseConnectRetry();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

@@ -1,0 +1,25 @@
+using Yarp.ReverseProxy.Configuration;
+
+namespace ServingStack.Gateway.Routing;
+
+public static class ResilienceExtensions
+{
+    /// <summary>Health-check defaults for every cluster (a config filter) and the connect-retry middleware.</summary>
+    public static IServiceCollection AddGatewayResilience(this IServiceCollection services)
+    {
+        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.SectionName);
+        services.AddSingleton<ResilienceMetrics>();
+        services.AddSingleton<ConnectRetryMiddleware>();
+        services.AddSingleton<IProxyConfigFilter, ResilienceConfigFilter>();
+        return services;
+    }
+
+    /// <summary>The connect retry; place it after the split and before session affinity and load balancing.</summary>
+    public static IReverseProxyApplicationBuilder UseConnectRetry(this IReverseProxyApplicationBuilder proxy)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        var retry = proxy.ApplicationServices.GetRequiredService<ConnectRetryMiddleware>();
+        proxy.Use(next => context => retry.InvokeAsync(context, next));
+        return proxy;
+    }
+}

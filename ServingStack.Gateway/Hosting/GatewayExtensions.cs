@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
@@ -47,18 +46,17 @@ public static class GatewayExtensions
         {
             var options = context.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            var address = options.ListenAddress is "*" or "0.0.0.0" or "::" || !IPAddress.TryParse(options.ListenAddress, out var parsed) ? null : parsed;
 
             // Without TLS there is no ALPN, and Http1AndHttp2 on a plain port speaks HTTP/1.1 only: so REST (HTTP/1.1)
             // and gRPC (h2c) get a port each, as on the inference server.
             ListenOptions? rest = null;
             ListenOptions? grpc = null;
-            Listen(kestrel, address, options.RestPort, listen =>
+            kestrel.ListenOn(options.ListenAddress, options.RestPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
                 rest = listen;
             });
-            Listen(kestrel, address, options.GrpcPort, listen =>
+            kestrel.ListenOn(options.ListenAddress, options.GrpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 grpc = listen;
@@ -86,17 +84,5 @@ public static class GatewayExtensions
         });
         app.UseGatewaySecurity(proxied);
         return app;
-    }
-
-    private static void Listen(KestrelServerOptions kestrel, IPAddress? address, int port, Action<ListenOptions> configure)
-    {
-        if (address is null)
-        {
-            kestrel.ListenAnyIP(port, configure);
-        }
-        else
-        {
-            kestrel.Listen(address, port, configure);
-        }
     }
 }

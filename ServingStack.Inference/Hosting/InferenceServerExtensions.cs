@@ -1,4 +1,3 @@
-using System.Net;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -52,20 +51,17 @@ public static class InferenceServerExtensions
         {
             var options = context.Configuration.GetSection(ServingOptions.SectionName).Get<ServingOptions>() ?? new ServingOptions();
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            var address = options.ListenAddress is "*" or "0.0.0.0" or "::" || !IPAddress.TryParse(options.ListenAddress, out var parsed)
-                ? null
-                : parsed;
 
             // gRPC is h2c (HTTP/2 without TLS, as tensorflow_model_server's --port); REST stays HTTP/1.1 for curl and
             // TF Serving clients. One protocol per port, because without TLS there is no ALPN to tell them apart.
             ListenOptions? grpc = null;
             ListenOptions? rest = null;
-            Listen(kestrel, address, options.Port, listen =>
+            kestrel.ListenOn(options.ListenAddress, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 grpc = listen;
             });
-            Listen(kestrel, address, options.RestApiPort, listen =>
+            kestrel.ListenOn(options.ListenAddress, options.RestApiPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
                 rest = listen;
@@ -115,17 +111,5 @@ public static class InferenceServerExtensions
         // Lets grpcurl and Postman discover the service without the .proto file.
         app.MapGrpcReflectionService();
         return app;
-    }
-
-    private static void Listen(KestrelServerOptions kestrel, IPAddress? address, int port, Action<ListenOptions> configure)
-    {
-        if (address is null)
-        {
-            kestrel.ListenAnyIP(port, configure);
-        }
-        else
-        {
-            kestrel.Listen(address, port, configure);
-        }
     }
 }

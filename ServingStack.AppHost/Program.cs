@@ -1,13 +1,28 @@
+using ServingStack.AppHost.Hosting;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
-// The demo model repository committed at the repository root: MNIST-shaped MLP versions 1 (stable) and 2 (canary).
-var modelConfig = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "models", "models.config"));
+// Model versions come from the repository's models/ folder locally, and from the modelsync-source parameter
+// (s3://, an HTTP index or a folder) when published.
+var sync = builder.AddModelSync("modelsync", localSource: "../models")
+    .WithInterval(TimeSpan.FromSeconds(10));
 
-builder.AddProject<Projects.ServingStack_Inference>("inference")
-    .WithArgs($"--model_config_file={modelConfig}")
-    .WithHttpEndpoint(name: "rest", port: 8501, env: "Serving__RestApiPort")
-    .WithHttpEndpoint(name: "grpc", port: 8500, env: "Serving__Port")
-    .WithEndpoint("grpc", endpoint => endpoint.Transport = "http2")
-    .WithHttpHealthCheck("/ready", endpointName: "rest");
+// Stable: version 1 of the MNIST-shaped sample, two replicas, dynamic batching.
+var stable = builder.AddInferenceService("inference", restPort: 8501, grpcPort: 8500)
+    .WithModelSync(sync)
+    .WithModel("mnist", version: 1, label: "stable")
+    .WithBatching(maxBatchSize: 32, batchTimeout: TimeSpan.FromMilliseconds(2))
+    .WithReplicas(2)
+    .WithAutoscaling(minReplicas: 2, maxReplicas: 8);
+
+// Canary: version 2, one replica.
+var canary = builder.AddInferenceService("inference-canary")
+    .WithModelSync(sync)
+    .WithModel("mnist", version: 2, label: "canary")
+    .WithBatching(maxBatchSize: 32, batchTimeout: TimeSpan.FromMilliseconds(2));
+
+// The gateway sends 10% of mnist's traffic to the canary and rolls it back by itself if it misbehaves.
+builder.AddServingGateway("gateway", restPort: 8080, grpcPort: 8081)
+    .WithSplit("mnist", stable, canary, canaryWeight: 10);
 
 builder.Build().Run();

@@ -9,15 +9,21 @@ public static class BuiltProject
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testOutput.Name;
         var configuration = testOutput.Parent!.Name;
-        var root = testOutput;
+        var path = Path.Combine(RepositoryRoot(), project, "bin", configuration, framework, project + ".dll");
+        Assert.True(File.Exists(path), $"{path} is missing; build {project} ({configuration}) first.");
+        return path;
+    }
+
+    /// <summary>The folder holding ServingStack.sln, above the test output.</summary>
+    public static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "ServingStack.sln")))
         {
             root = root.Parent;
         }
 
         Assert.True(root is not null, $"No ServingStack.sln above {AppContext.BaseDirectory}.");
-        var path = Path.Combine(root!.FullName, project, "bin", configuration, framework, project + ".dll");
-        Assert.True(File.Exists(path), $"{path} is missing; build {project} ({configuration}) first.");
-        return path;
+        return root!.FullName;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -24,8 +25,12 @@ public static class Extensions
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
 
+    /// <summary>Semicolon-separated JSON files layered over all other configuration and reloaded when they change.</summary>
+    public const string ConfigFilesVariable = "SERVICE_CONFIG_FILES";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.AddMountedConfiguration();
         builder.ConfigureLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
@@ -36,6 +41,29 @@ public static class Extensions
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Kubernetes mounts a ConfigMap as files and swaps them when the ConfigMap changes: the files named by
+    /// <c>SERVICE_CONFIG_FILES</c> are added last (they win) and reloaded, so, e.g., the gateway's split weights follow
+    /// its ConfigMap without a restart. A named file that is missing stops the start: a silent fallback would serve
+    /// with the wrong routes. (In a pod, set <c>DOTNET_USE_POLLING_FILE_WATCHER=true</c>: inotify misses the swap.)
+    /// </summary>
+    public static TBuilder AddMountedConfiguration<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var files = builder.Configuration[ConfigFilesVariable];
+        if (string.IsNullOrWhiteSpace(files))
+        {
+            return builder;
+        }
+
+        foreach (var file in files.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: true);
+        }
 
         return builder;
     }

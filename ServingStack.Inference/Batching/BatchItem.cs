@@ -24,6 +24,9 @@ internal sealed class BatchItem(InferenceTensor[] inputs, IReadOnlyList<TensorSp
 
     public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
 
+    /// <summary>The caller's span, captured on its thread so the batch span can join its trace.</summary>
+    public ActivityContext Caller { get; } = Activity.Current?.Context ?? default;
+
     public Task<InferenceOutcome> Completion => _completion.Task;
 
     public bool IsAbandoned => Volatile.Read(ref _state) == Abandoned;

@@ -387,6 +387,7 @@ public sealed class DynamicBatcher : IDisposable
 
         var padded = _options.PaddedSize(rows);
         var first = batch[0];
+        using var activity = StartActivity(batch, rows, padded);
         // A lone request that needs no padding runs on its own buffers: no copy in, no copy out.
         var direct = batch.Count == 1 && padded == rows;
         var inputs = direct ? first.Inputs : Stack(batch, padded);
@@ -427,11 +428,13 @@ public sealed class DynamicBatcher : IDisposable
         }
         catch (OnnxRuntimeException ex)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             Fail(batch, new ServingError(ServingErrorCode.Internal, $"inference failed on {_description}: {ex.Message}"));
         }
         catch (Exception ex)
         {
             // A batch thread must never die and strand its callers.
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             Fail(batch, new ServingError(ServingErrorCode.Internal, $"inference failed on {_description}: {ex.GetType().Name}: {ex.Message}"));
         }
         finally
@@ -442,6 +445,33 @@ public sealed class DynamicBatcher : IDisposable
                 DisposeAll(inputs);
             }
         }
+    }
+
+    /// <summary>
+    /// One span per batch, a child of its oldest request's span (so a trace reads gateway → server → batch) and linked to
+    /// every other request it carries. Nothing is allocated when no one listens.
+    /// </summary>
+    private Activity? StartActivity(List<BatchItem> batch, int rows, int padded)
+    {
+        if (!ServingTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
+        List<ActivityLink>? links = null;
+        for (var i = 1; i < batch.Count; i++)
+        {
+            if (batch[i].Caller != default)
+            {
+                (links ??= []).Add(new ActivityLink(batch[i].Caller));
+            }
+        }
+
+        var activity = ServingTracing.Source.StartActivity("batch", ActivityKind.Internal, batch[0].Caller, _tags, links);
+        activity?.SetTag("batch.requests", batch.Count);
+        activity?.SetTag("batch.rows", rows);
+        activity?.SetTag("batch.padded_rows", padded);
+        return activity;
     }
 
     private static InferenceTensor[] Stack(List<BatchItem> batch, int padded)

@@ -71,6 +71,51 @@ public sealed class DynamicBatchingTests : IDisposable
     }
 
     [Fact]
+    public async Task Batch_span_joins_a_callers_trace_and_links_every_other_request()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "ServingStack.Inference" or "Microsoft.AspNetCore",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        // A long timeout and a batch of exactly the four requests: they run as one batch.
+        await using var server = await StartAsync("""{ "max_batch_size": 4, "batch_timeout_micros": 2000000, "num_batch_threads": 1 }""");
+        var traces = Enumerable.Range(0, 4).Select(_ => System.Diagnostics.ActivityTraceId.CreateRandom()).ToArray();
+
+        var responses = await Task.WhenAll(traces.Select(async trace =>
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, $"/v2/models/{_model}/infer")
+            {
+                Content = new StringContent(V2Request(TestData.MnistRows(1)).ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            // The caller's span: HttpClient sends its trace on (as a client of the in-process servers' tracing would).
+            using var caller = new System.Diagnostics.Activity("caller")
+                .SetParentId(trace, System.Diagnostics.ActivitySpanId.CreateRandom(), System.Diagnostics.ActivityTraceFlags.Recorded)
+                .Start();
+            using var response = await server.Client.SendAsync(message);
+            return response.StatusCode;
+        }));
+        Assert.All(responses, status => Assert.Equal(HttpStatusCode.OK, status));
+
+        await Eventually.TrueAsync(() => spans.Any(IsOurBatch), "the batch span stopped");
+        var batch = Assert.Single(spans, IsOurBatch);
+        Assert.Equal(4, batch.GetTagItem("batch.requests"));
+        Assert.Equal("1", batch.GetTagItem("version"));
+        Assert.Contains(batch.TraceId, traces);
+        // Its parent is the server span of that request, which continues the caller's trace.
+        var parent = Assert.Single(spans, s => s.Source.Name == "Microsoft.AspNetCore" && s.SpanId == batch.ParentSpanId);
+        Assert.Equal(batch.TraceId, parent.TraceId);
+        var linked = batch.Links.Select(l => l.Context.TraceId.ToHexString()).Order(StringComparer.Ordinal);
+        Assert.Equal(traces.Where(t => t != batch.TraceId).Select(t => t.ToHexString()).Order(StringComparer.Ordinal), linked);
+
+        bool IsOurBatch(System.Diagnostics.Activity span) =>
+            span.Source.Name == "ServingStack.Inference" && span.OperationName == "batch" && (string?)span.GetTagItem("model") == _model;
+    }
+
+    [Fact]
     public async Task Concurrent_requests_each_get_their_own_rows_back()
     {
         using var metrics = new MetricsRecorder(_model);

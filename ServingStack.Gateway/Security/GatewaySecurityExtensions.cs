@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using ServingStack.Gateway.Hosting;
+using ServingStack.Gateway.Routing;
 
 namespace ServingStack.Gateway.Security;
 
@@ -121,7 +122,7 @@ public static class GatewaySecurityExtensions
             var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await SecurityResponses.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, SecurityResponses.GrpcResourceExhausted,
+            await ProtocolErrors.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, ProtocolErrors.GrpcResourceExhausted,
                 $"rate limit exceeded; retry after {seconds} s", cancellationToken);
         };
         if (!options.Enabled)

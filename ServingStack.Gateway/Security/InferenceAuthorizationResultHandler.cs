@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.Options;
+using ServingStack.Gateway.Routing;
 
 namespace ServingStack.Gateway.Security;
 
@@ -26,7 +27,7 @@ public sealed partial class InferenceAuthorizationResultHandler(IOptions<Gateway
         if (authorizeResult.Forbidden)
         {
             LogRefused(context.Request.Path, "forbidden");
-            await SecurityResponses.WriteAsync(context, StatusCodes.Status403Forbidden, SecurityResponses.GrpcPermissionDenied, "forbidden");
+            await ProtocolErrors.WriteAsync(context, StatusCodes.Status403Forbidden, ProtocolErrors.GrpcPermissionDenied, "forbidden");
             return;
         }
 
@@ -46,7 +47,7 @@ public sealed partial class InferenceAuthorizationResultHandler(IOptions<Gateway
 
         context.Response.Headers.WWWAuthenticate = challenges.ToArray();
         LogRefused(context.Request.Path, presented ? "invalid credentials" : "no credentials");
-        await SecurityResponses.WriteAsync(context, StatusCodes.Status401Unauthorized, SecurityResponses.GrpcUnauthenticated,
+        await ProtocolErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, ProtocolErrors.GrpcUnauthenticated,
             presented ? "invalid credentials" : "authentication required: send a bearer token or an API key");
     }
 

@@ -22,6 +22,10 @@ public static class SplitsAdminEndpoints
             return app;
         }
 
+        // Framework refusals that carry no body (malformed JSON: 400, wrong content type: 415) become ProblemDetails
+        // too; only under /admin, so that model servers' answers on proxied routes pass untouched.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase), admin => admin.UseStatusCodePages());
+
         var admin = app.MapGroup("/admin/splits").AddEndpointFilter<AdminAuthorizationFilter>();
         admin.MapGet("/", (SplitRegistry registry) =>
             TypedResults.Ok(registry.All.Values.OrderBy(s => s.Model, StringComparer.Ordinal).Select(SplitView.From).ToList()));

@@ -170,6 +170,27 @@ public sealed class ProgressivePromotionTests(GatewayServersFixture servers)
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
+    [Fact]
+    public async Task A_reload_that_changes_the_split_restarts_the_promotion_and_any_other_reload_keeps_it()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2025-01-01T00:00:00Z", CultureInfo.InvariantCulture));
+        await using var gateway = await GatewayHost.StartAsync(Settings(healthyWindows: 1), services => services.AddSingleton<TimeProvider>(time));
+        var row = GatewayClient.Rows(1, seed: 54)[0];
+        await HealthyWindowAsync(gateway, time, row);
+        AssertWeights(gateway, stable: 75, canary: 25);
+
+        gateway.Reconfigure(new Dictionary<string, string?> { ["Gateway:CanaryAnalysis:MinRequests"] = "6" });
+        AssertWeights(gateway, stable: 75, canary: 25);
+        Assert.Equal("promotion", (await GetSplitAsync(gateway))["source"]!.GetValue<string>());
+
+        gateway.Reconfigure(new Dictionary<string, string?> { ["Gateway:Splits:mnist:Promotion:HealthyWindows"] = "2" });
+        AssertWeights(gateway, stable: 90, canary: 10);
+        var view = await GetSplitAsync(gateway);
+        Assert.Equal("configuration", view["source"]!.GetValue<string>());
+        Assert.Equal("progressing", view["promotion"]!["status"]!.GetValue<string>());
+        Assert.Equal(2, view["promotion"]!["healthyWindows"]!.GetValue<int>());
+    }
+
     private Dictionary<string, string?> Settings(int healthyWindows, string? canaryCluster = null)
     {
         var settings = servers.Settings(90, 10, canaryCluster);

@@ -6,7 +6,10 @@ using ServingStack.Gateway.Security;
 
 namespace ServingStack.Gateway.Admin;
 
-/// <summary><c>GET /admin/splits</c>, <c>GET/PUT /admin/splits/{model}</c>; mapped only when an admin credential is configured.</summary>
+/// <summary>
+/// <c>GET /admin/splits</c>, <c>GET/PUT /admin/splits/{model}</c> and <c>POST /admin/splits/{model}/promotion/resume</c>;
+/// mapped only when an admin credential is configured.
+/// </summary>
 public static class SplitsAdminEndpoints
 {
     public static WebApplication MapSplitsAdmin(this WebApplication app)
@@ -18,6 +21,10 @@ public static class SplitsAdminEndpoints
         {
             return app;
         }
+
+        // Framework refusals that carry no body (malformed JSON: 400, wrong content type: 415) become ProblemDetails
+        // too; only under /admin, so that model servers' answers on proxied routes pass untouched.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase), admin => admin.UseStatusCodePages());
 
         var admin = app.MapGroup("/admin/splits").AddEndpointFilter<AdminAuthorizationFilter>();
         admin.MapGet("/", (SplitRegistry registry) =>
@@ -39,6 +46,17 @@ public static class SplitsAdminEndpoints
             }
 
             return TypedResults.Ok(SplitView.From(registry.Get(model)!));
+        });
+        admin.MapPost("/{model}/promotion/resume", Results<Ok<SplitView>, ProblemHttpResult> (string model, SplitRegistry registry) =>
+        {
+            if (registry.Get(model) is null)
+            {
+                return NotFound(model);
+            }
+
+            return registry.ResumePromotion(model) is { } why
+                ? TypedResults.Problem(why, statusCode: StatusCodes.Status409Conflict, title: "The promotion was not resumed")
+                : TypedResults.Ok(SplitView.From(registry.Get(model)!));
         });
         return app;
     }

@@ -8,12 +8,17 @@ namespace ServingStack.Gateway.Canary;
 /// <summary>
 /// Tumbling windows (<see cref="CanaryAnalysisOptions.WindowSeconds"/>, on <see cref="TimeProvider"/>) of error rate and
 /// p99 latency per model and target. At each window's end every canary with enough requests is compared with its stable
-/// target; after <see cref="CanaryAnalysisOptions.ConsecutiveWindows"/> bad windows in a row its weight goes to 0.
+/// target; after <see cref="CanaryAnalysisOptions.ConsecutiveWindows"/> bad windows in a row its weight goes to 0 (which
+/// stops its promotion). With a <see cref="PromotionOptions"/>, after <see cref="PromotionOptions.HealthyWindows"/>
+/// healthy windows in a row, each with enough requests, at unchanged weights, the canary moves to its next step.
 /// </summary>
 public sealed partial class CanaryAnalyzer : IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<(string Model, string Target), TargetWindow> _windows = new();
     private readonly ConcurrentDictionary<(string Model, string Target), int> _badWindows = new();
+
+    // Healthy windows in a row, counted against one split snapshot: any change of the split starts the count again.
+    private readonly ConcurrentDictionary<(string Model, string Target), (ModelSplit Split, int Count)> _healthyWindows = new();
     private readonly SplitRegistry _registry;
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
@@ -79,6 +84,8 @@ public sealed partial class CanaryAnalyzer : IHostedService, IDisposable
                 var stats = closed.GetValueOrDefault(key);
                 if (stats.Requests < _options.MinRequests)
                 {
+                    // Too little traffic to judge: no rollback, and no evidence for a promotion step either.
+                    _healthyWindows.TryRemove(key, out _);
                     continue;
                 }
 
@@ -86,9 +93,11 @@ public sealed partial class CanaryAnalyzer : IHostedService, IDisposable
                 if (reason is null)
                 {
                     _badWindows[key] = 0;
+                    Advance(split, canary);
                     continue;
                 }
 
+                _healthyWindows.TryRemove(key, out _);
                 var bad = _badWindows.AddOrUpdate(key, 1, (_, n) => n + 1);
                 LogUnhealthyWindow(split.Model, canary.Name, bad, reason);
                 if (bad >= _options.ConsecutiveWindows)
@@ -98,11 +107,46 @@ public sealed partial class CanaryAnalyzer : IHostedService, IDisposable
                     {
                         _metrics.RecordRollback(split.Model, canary.Name);
                         LogRolledBack(split.Model, canary.Name, why);
+                        if (split.Promotion is { Status: PromotionStatus.Progressing or PromotionStatus.Paused } promotion && promotion.Canary == canary.Name)
+                        {
+                            LogPromotionStopped(split.Model, canary.Name, (int)Math.Round(split.PercentOf(canary)));
+                        }
                     }
 
                     _badWindows[key] = 0;
                 }
             }
+        }
+    }
+
+    /// <summary>Counts a healthy window of a canary under promotion and takes the next step after enough of them.</summary>
+    private void Advance(ModelSplit split, SplitTarget canary)
+    {
+        if (split.Promotion is not { Status: PromotionStatus.Progressing } promotion || promotion.Canary != canary.Name)
+        {
+            return;
+        }
+
+        var key = (split.Model, canary.Name);
+        var streak = _healthyWindows.AddOrUpdate(key, _ => (split, 1), (_, s) => ReferenceEquals(s.Split, split) ? (split, s.Count + 1) : (split, 1));
+        if (streak.Count < promotion.HealthyWindows)
+        {
+            LogHealthyWindow(split.Model, canary.Name, streak.Count, promotion.HealthyWindows);
+            return;
+        }
+
+        _healthyWindows.TryRemove(key, out _);
+        if (_registry.Promote(split) is not { } step)
+        {
+            return;
+        }
+
+        _metrics.RecordPromotionStep(step.Model, step.Canary, step.To);
+        LogPromoted(step.Model, step.Canary, step.From, step.To, streak.Count);
+        if (step.Completed)
+        {
+            _metrics.RecordPromotionCompleted(step.Model, step.Canary);
+            LogPromotionCompleted(step.Model, step.Canary);
         }
     }
 
@@ -129,4 +173,16 @@ public sealed partial class CanaryAnalyzer : IHostedService, IDisposable
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Canary {Target} of model {Model} rolled back to weight 0: {Reason}")]
     private partial void LogRolledBack(string model, string target, string reason);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Canary {Target} of model {Model} promoted from {From}% to {To}% after {Windows} healthy windows")]
+    private partial void LogPromoted(string model, string target, int from, int to, int windows);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Promotion of canary {Target} of model {Model} complete: it takes 100% of the traffic")]
+    private partial void LogPromotionCompleted(string model, string target);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Promotion of canary {Target} of model {Model} stopped at {Percent}% by the rollback")]
+    private partial void LogPromotionStopped(string model, string target, int percent);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Canary {Target} of model {Model} healthy ({Count} of {Needed} windows for the next promotion step)")]
+    private partial void LogHealthyWindow(string model, string target, int count, int needed);
 }

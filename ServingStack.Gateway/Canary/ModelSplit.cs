@@ -15,6 +15,17 @@ public sealed record ModelSplit(string Model, ImmutableArray<SplitTarget> Target
 
     public SplitTarget? Find(string name) => Targets.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal));
 
+    /// <summary>The progressive promotion of the canary, when configured.</summary>
+    public PromotionState? Promotion { get; init; }
+
+    /// <summary>A target's share of the traffic, in percent.</summary>
+    public double PercentOf(SplitTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var total = TotalWeight;
+        return total <= 0 ? 0 : target.Weight * 100.0 / total;
+    }
+
     public static ModelSplit From(string model, ModelSplitOptions options, string source, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -22,6 +33,12 @@ public sealed record ModelSplit(string Model, ImmutableArray<SplitTarget> Target
         var targets = options.Targets
             .Select(t => new SplitTarget(t.Name, t.Cluster, t.GrpcCluster, t.Version, t.Label, t.Weight, t.Name == stable))
             .ToImmutableArray();
-        return new ModelSplit(model, targets, string.IsNullOrWhiteSpace(options.StickyHeader) ? null : options.StickyHeader, source, now);
+        var promotion = options.Promotion is { } p && targets.FirstOrDefault(t => !t.IsStable) is { } canary
+            ? new PromotionState([.. p.Steps], p.HealthyWindows, canary.Name, PromotionStatus.Progressing, null, now)
+            : null;
+        return new ModelSplit(model, targets, string.IsNullOrWhiteSpace(options.StickyHeader) ? null : options.StickyHeader, source, now)
+        {
+            Promotion = promotion,
+        };
     }
 }

@@ -10,4 +10,7 @@ public sealed class ModelSplitOptions
 
     /// <summary>A request header whose value maps the client to one target at given weights.</summary>
     public string? StickyHeader { get; set; }
+
+    /// <summary>Progressive promotion of the canary while analysis finds it healthy; none when unset.</summary>
+    public PromotionOptions? Promotion { get; set; }
 }

@@ -6,8 +6,8 @@ namespace ServingStack.Gateway.Canary;
 
 /// <summary>
 /// The live splits: immutable snapshots swapped atomically, fed by configuration (startup and reloads), the admin API and
-/// canary analysis. A reload applies only the models whose configured split changed, so a reload of unrelated settings
-/// does not undo an admin change or a rollback.
+/// canary analysis (rollbacks and promotion steps). A reload applies only the models whose configured split changed, so a
+/// reload of unrelated settings does not undo an admin change, a rollback or a promotion step.
 /// </summary>
 public sealed partial class SplitRegistry : IDisposable
 {
@@ -16,6 +16,7 @@ public sealed partial class SplitRegistry : IDisposable
     private readonly IConfiguration _configuration;
     private readonly ILogger<SplitRegistry> _logger;
     private readonly IDisposable? _subscription;
+    private readonly bool _analysisEnabled;
     private ImmutableDictionary<string, ModelSplit> _splits = ImmutableDictionary<string, ModelSplit>.Empty.WithComparers(StringComparer.Ordinal);
     private ImmutableDictionary<string, string> _applied = ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
 
@@ -27,7 +28,7 @@ public sealed partial class SplitRegistry : IDisposable
         _configuration = configuration;
         _logger = logger;
         // Startup values were validated with GatewayOptions (ValidateOnStart).
-        _ = gateway.Value;
+        _analysisEnabled = gateway.Value.CanaryAnalysis.Enabled;
         Apply(splits.CurrentValue);
         _subscription = splits.OnChange(Apply);
     }
@@ -44,6 +45,7 @@ public sealed partial class SplitRegistry : IDisposable
         ArgumentNullException.ThrowIfNull(weights);
         var errors = new List<string>();
         ModelSplit? updated = null;
+        var paused = false;
         lock (_gate)
         {
             if (!_splits.TryGetValue(model, out var current))
@@ -84,13 +86,96 @@ public sealed partial class SplitRegistry : IDisposable
                 return errors;
             }
 
-            updated = current with { Targets = targets, Source = source, ChangedAt = _time.GetUtcNow() };
+            var now = _time.GetUtcNow();
+            // A manual change overrides the promotion: it pauses until resumed (or the split is reconfigured).
+            paused = current.Promotion is { Status: PromotionStatus.Progressing };
+            var promotion = paused
+                ? current.Promotion! with { Status = PromotionStatus.Paused, Reason = $"weights set by {source}", ChangedAt = now }
+                : current.Promotion;
+            updated = current with { Targets = targets, Source = source, ChangedAt = now, Promotion = promotion };
             _splits = _splits.SetItem(model, updated);
         }
 
         LogWeightsChanged(model, source, Describe(updated));
+        if (paused)
+        {
+            LogPromotionPaused(model, source);
+        }
+
         Changed?.Invoke(updated);
         return errors;
+    }
+
+    /// <summary>
+    /// Moves the promoted canary of <paramref name="observed"/> to its next step (stable gets the rest of 100); null when
+    /// the split changed since it was observed, or its promotion is not progressing.
+    /// </summary>
+    public PromotionAdvance? Promote(ModelSplit observed)
+    {
+        ArgumentNullException.ThrowIfNull(observed);
+        ModelSplit updated;
+        PromotionAdvance advance;
+        lock (_gate)
+        {
+            if (!_splits.TryGetValue(observed.Model, out var current) || !ReferenceEquals(current, observed)
+                || current.Promotion is not { Status: PromotionStatus.Progressing } promotion
+                || current.Find(promotion.Canary) is not { Weight: > 0 } canary)
+            {
+                return null;
+            }
+
+            var from = current.PercentOf(canary);
+            var to = promotion.NextStep(from) ?? 100;
+            var now = _time.GetUtcNow();
+            var targets = current.Targets.Select(t => t.Name == canary.Name ? t with { Weight = to } : t with { Weight = 100 - to }).ToImmutableArray();
+            var status = to >= 100 ? PromotionStatus.Completed : PromotionStatus.Progressing;
+            updated = current with
+            {
+                Targets = targets,
+                Source = "promotion",
+                ChangedAt = now,
+                Promotion = promotion with { Status = status, Reason = null, ChangedAt = now },
+            };
+            _splits = _splits.SetItem(current.Model, updated);
+            advance = new PromotionAdvance(current.Model, canary.Name, (int)Math.Round(from), to);
+        }
+
+        LogWeightsChanged(updated.Model, updated.Source, Describe(updated));
+        Changed?.Invoke(updated);
+        return advance;
+    }
+
+    /// <summary>Resumes a paused or stopped promotion from the canary's current weight; returns why not, null when resumed.</summary>
+    public string? ResumePromotion(string model)
+    {
+        ModelSplit updated;
+        lock (_gate)
+        {
+            if (!_splits.TryGetValue(model, out var current))
+            {
+                return $"model '{model}' has no split.";
+            }
+
+            switch (current.Promotion)
+            {
+                case null:
+                    return $"the split of '{model}' has no promotion configured (Gateway:Splits:{model}:Promotion).";
+                case { Status: PromotionStatus.Completed }:
+                    return $"the promotion of '{model}' is complete.";
+                case { Status: PromotionStatus.Progressing }:
+                    return null;
+                case { } promotion when current.Find(promotion.Canary) is not { Weight: > 0 }:
+                    return $"canary '{promotion.Canary}' has weight 0; give it a weight (PUT /admin/splits/{model}) before resuming.";
+                case { } promotion:
+                    updated = current with { Promotion = promotion with { Status = PromotionStatus.Progressing, Reason = null, ChangedAt = _time.GetUtcNow() } };
+                    _splits = _splits.SetItem(model, updated);
+                    break;
+            }
+        }
+
+        LogPromotionResumed(model, Describe(updated));
+        Changed?.Invoke(updated);
+        return null;
     }
 
     /// <summary>Takes a canary's weight to 0 and records why; false when it had none already.</summary>
@@ -111,7 +196,11 @@ public sealed partial class SplitRegistry : IDisposable
                 return false;
             }
 
-            updated = current with { Targets = targets, Source = "canary-analysis", ChangedAt = now };
+            // A rollback ends the promotion of that canary.
+            var promotion = current.Promotion is { Status: PromotionStatus.Progressing or PromotionStatus.Paused } p && p.Canary == target
+                ? p with { Status = PromotionStatus.Stopped, Reason = reason, ChangedAt = now }
+                : current.Promotion;
+            updated = current with { Targets = targets, Source = "canary-analysis", ChangedAt = now, Promotion = promotion };
             _splits = _splits.SetItem(model, updated);
         }
 
@@ -138,7 +227,7 @@ public sealed partial class SplitRegistry : IDisposable
                 }
 
                 var errors = new List<string>();
-                SplitValidation.Validate(model, split, clusters, errors);
+                SplitValidation.Validate(model, split, clusters, errors, _analysisEnabled);
                 if (errors.Count > 0)
                 {
                     LogReloadRejected(model, string.Join(" ", errors));
@@ -171,7 +260,8 @@ public sealed partial class SplitRegistry : IDisposable
 
     private static string Fingerprint(ModelSplitOptions split) =>
         string.Join(";", split.Targets.Select(t => $"{t.Name}|{t.Cluster}|{t.GrpcCluster}|{t.Version}|{t.Label}|{t.Weight}"))
-        + $"#{split.Stable}#{split.StickyHeader}";
+        + $"#{split.Stable}#{split.StickyHeader}"
+        + (split.Promotion is { } p ? $"#{string.Join(",", p.Steps)}|{p.HealthyWindows}" : "");
 
     private static string Describe(ModelSplit split) => string.Join(", ", split.Targets.Select(t => $"{t.Name}={t.Weight}"));
 
@@ -183,4 +273,10 @@ public sealed partial class SplitRegistry : IDisposable
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Split of model {Model} removed from configuration")]
     private partial void LogSplitRemoved(string model);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Promotion of model {Model} paused: weights set by {Source}")]
+    private partial void LogPromotionPaused(string model, string source);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Promotion of model {Model} resumed at {Weights}")]
+    private partial void LogPromotionResumed(string model, string weights);
 }

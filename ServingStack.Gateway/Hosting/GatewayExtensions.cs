@@ -30,6 +30,7 @@ public static class GatewayExtensions
         services.AddSingleton<CanaryAnalyzer>();
         services.AddHostedService(sp => sp.GetRequiredService<CanaryAnalyzer>());
         services.AddSingleton<WeightedSplitMiddleware>();
+        services.AddSingleton<ProxyErrorMiddleware>();
         services.AddGatewayResilience();
         services.AddProblemDetails();
 
@@ -67,15 +68,20 @@ public static class GatewayExtensions
         return builder;
     }
 
-    /// <summary>Prometheus <c>/metrics</c>, the admin API, and the proxy with the weighted split ahead of YARP's own steps.</summary>
+    /// <summary>
+    /// Prometheus <c>/metrics</c>, the admin API, and the proxy: protocol-shaped errors and the weighted split ahead of
+    /// YARP's own steps.
+    /// </summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapPrometheusScrapingEndpoint();
         app.MapSplitsAdmin();
+        var errors = app.Services.GetRequiredService<ProxyErrorMiddleware>();
         var split = app.Services.GetRequiredService<WeightedSplitMiddleware>();
         var proxied = app.MapReverseProxy(proxy =>
         {
+            proxy.Use(next => context => errors.InvokeAsync(context, next));
             proxy.Use(next => context => split.InvokeAsync(context, next));
             proxy.UseConnectRetry();
             proxy.UseSessionAffinity();

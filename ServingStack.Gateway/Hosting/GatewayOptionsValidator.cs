@@ -61,7 +61,7 @@ public sealed class GatewayOptionsValidator(IConfiguration configuration) : IVal
         var clusters = KnownClusters(configuration);
         foreach (var (model, split) in options.Splits)
         {
-            SplitValidation.Validate(model, split, clusters, errors);
+            SplitValidation.Validate(model, split, clusters, errors, analysis.Enabled);
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 
 namespace ServingStack.Gateway.Routing;
@@ -7,7 +8,8 @@ public static class ResilienceExtensions
     /// <summary>Health-check defaults for every cluster (a config filter) and the connect-retry middleware.</summary>
     public static IServiceCollection AddGatewayResilience(this IServiceCollection services)
     {
-        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.SectionName);
+        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>();
         services.AddSingleton<ResilienceMetrics>();
         services.AddSingleton<ConnectRetryMiddleware>();
         services.AddSingleton<IProxyConfigFilter, ResilienceConfigFilter>();

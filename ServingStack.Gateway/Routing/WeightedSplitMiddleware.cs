@@ -56,7 +56,8 @@ public sealed partial class WeightedSplitMiddleware(
         if (!proxyState.TryGetCluster(clusterId, out var cluster))
         {
             LogUnknownCluster(inference.Model, target.Name, clusterId);
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await ProtocolErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProtocolErrors.GrpcUnavailable,
+                $"target '{target.Name}' of model '{inference.Model}' has no loaded cluster");
             return;
         }
 

@@ -1,8 +1,9 @@
 namespace ServingStack.Gateway.Security;
 
 /// <summary>
-/// <c>Gateway:Auth</c>. When JWT or any API key is configured, every proxied (inference) route requires one of them;
-/// with neither, inference stays open. Health, <c>/alive</c> and <c>/metrics</c> are always open.
+/// <c>Gateway:Auth</c>. When JWT or any API key is configured, every proxied (inference) route requires one of them
+/// unless the route names its own <c>AuthorizationPolicy</c> (<c>anonymous</c>, <c>default</c>, or one of
+/// <see cref="Policies"/>); with neither, inference stays open. Health, <c>/alive</c> and <c>/metrics</c> are always open.
 /// </summary>
 public sealed class GatewayAuthOptions
 {
@@ -16,5 +17,25 @@ public sealed class GatewayAuthOptions
     /// <summary>The role (in a <c>role</c>/<c>roles</c> claim, or a <c>scope</c>/<c>scp</c> entry) that a JWT needs for the admin API.</summary>
     public string AdminRole { get; set; } = "servingstack-admin";
 
+    /// <summary>Named policies for routes, by name (case-insensitive, as ASP.NET Core looks policies up).</summary>
+    public Dictionary<string, GatewayAuthPolicyOptions> Policies { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public bool Enabled => Jwt.Enabled || ApiKeys.Count > 0;
+
+    /// <summary>The authentication schemes configured: <c>Bearer</c> with JWT, <c>ApiKey</c> with any API key.</summary>
+    public IReadOnlyList<string> ConfiguredSchemes()
+    {
+        var schemes = new List<string>(2);
+        if (Jwt.Enabled)
+        {
+            schemes.Add(AuthSchemes.Bearer);
+        }
+
+        if (ApiKeys.Count > 0)
+        {
+            schemes.Add(AuthSchemes.ApiKey);
+        }
+
+        return schemes;
+    }
 }

@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using ServingStack.Gateway.Hosting;
+using ServingStack.Gateway.Routing;
+using Yarp.ReverseProxy.Configuration;
 
 namespace ServingStack.Gateway.Security;
 
@@ -34,6 +36,9 @@ public static class GatewaySecurityExtensions
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<GatewaySecurityOptions>>((jwt, security) => ConfigureJwt(jwt, security.Value.Auth.Jwt));
         services.AddAuthorization();
+        services.AddOptions<AuthorizationOptions>()
+            .Configure<IOptions<GatewaySecurityOptions>>((authorization, security) => ConfigurePolicies(authorization, security.Value.Auth));
+        services.AddSingleton<IProxyConfigFilter, RouteAuthorizationConfigFilter>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, InferenceAuthorizationResultHandler>();
 
         services.AddRateLimiter(_ => { });
@@ -53,8 +58,9 @@ public static class GatewaySecurityExtensions
     }
 
     /// <summary>
-    /// The authentication, authorization and rate-limit middleware; <paramref name="inference"/> (the proxy) requires
-    /// authentication when any inference credential is configured, and is rate limited when a rate is.
+    /// The authentication, authorization and rate-limit middleware. <paramref name="inference"/> (the proxy) is marked
+    /// for protocol-shaped refusals and rate limited when a rate is; each route's authorization is its YARP
+    /// <c>AuthorizationPolicy</c>, <c>default</c> when unset and a credential is configured (<see cref="RouteAuthorizationConfigFilter"/>).
     /// </summary>
     public static WebApplication UseGatewaySecurity(this WebApplication app, IEndpointConventionBuilder inference)
     {
@@ -66,28 +72,39 @@ public static class GatewaySecurityExtensions
 
         var security = app.Services.GetRequiredService<IOptions<GatewaySecurityOptions>>().Value;
         inference.WithMetadata(new InferenceRouteMetadata());
-        var schemes = new List<string>();
-        if (security.Auth.Jwt.Enabled)
-        {
-            schemes.Add(JwtBearerDefaults.AuthenticationScheme);
-        }
-
-        if (security.Auth.ApiKeys.Count > 0)
-        {
-            schemes.Add(ApiKeyAuthenticationHandler.SchemeName);
-        }
-
-        if (schemes.Count > 0)
-        {
-            inference.RequireAuthorization(new AuthorizationPolicyBuilder([.. schemes]).RequireAuthenticatedUser().Build());
-        }
-
         if (security.RateLimit.Enabled)
         {
             inference.RequireRateLimiting(RateLimitPolicy);
         }
 
         return app;
+    }
+
+    /// <summary>
+    /// The default policy (YARP's <c>default</c>) is any configured credential; each <c>Gateway:Auth:Policies</c> entry
+    /// becomes a named policy. With no credential configured the framework's default is left alone (routes may then
+    /// only be open: see <see cref="RouteAuthorizationConfigFilter"/>).
+    /// </summary>
+    private static void ConfigurePolicies(AuthorizationOptions authorization, GatewayAuthOptions auth)
+    {
+        var configured = auth.ConfiguredSchemes();
+        if (configured.Count == 0)
+        {
+            return;
+        }
+
+        authorization.DefaultPolicy = new AuthorizationPolicyBuilder([.. configured]).RequireAuthenticatedUser().Build();
+        foreach (var (name, options) in auth.Policies)
+        {
+            var policy = new AuthorizationPolicyBuilder(options.Schemes.Count > 0 ? [.. options.Schemes.Select(s => AuthSchemes.Canonical(s) ?? s)] : [.. configured]).RequireAuthenticatedUser();
+            if (options.Roles.Count > 0)
+            {
+                var roles = options.Roles.ToArray();
+                policy.RequireAssertion(context => roles.Any(role => GatewayClaims.HasRole(context.User, role)));
+            }
+
+            authorization.AddPolicy(name, policy.Build());
+        }
     }
 
     private static void ConfigureJwt(JwtBearerOptions jwt, JwtAuthOptions options)
@@ -121,7 +138,7 @@ public static class GatewaySecurityExtensions
             var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await SecurityResponses.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, SecurityResponses.GrpcResourceExhausted,
+            await ProtocolErrors.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, ProtocolErrors.GrpcResourceExhausted,
                 $"rate limit exceeded; retry after {seconds} s", cancellationToken);
         };
         if (!options.Enabled)

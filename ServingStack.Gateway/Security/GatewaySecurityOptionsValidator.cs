@@ -3,8 +3,11 @@ using Microsoft.Extensions.Options;
 
 namespace ServingStack.Gateway.Security;
 
-/// <summary>Reports every problem in <c>Gateway:Auth</c>, <c>Gateway:RateLimit</c> and <c>Gateway:Tls</c> at once.</summary>
-public sealed class GatewaySecurityOptionsValidator : IValidateOptions<GatewaySecurityOptions>
+/// <summary>
+/// Reports every problem in <c>Gateway:Auth</c>, <c>Gateway:RateLimit</c> and <c>Gateway:Tls</c> at once, and in the
+/// <c>AuthorizationPolicy</c> of each route in YARP's <c>ReverseProxy:Routes</c>.
+/// </summary>
+public sealed class GatewaySecurityOptionsValidator(IConfiguration configuration) : IValidateOptions<GatewaySecurityOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewaySecurityOptions options)
     {
@@ -44,6 +47,9 @@ public sealed class GatewaySecurityOptionsValidator : IValidateOptions<GatewaySe
             errors.Add("Gateway:Auth:AdminRole must not be empty.");
         }
 
+        ValidatePolicies(auth, errors);
+        ValidateRoutes(auth, errors);
+
         var rate = options.RateLimit;
         if (rate.PermitsPerSecond is <= 0 or double.NaN)
         {
@@ -72,5 +78,69 @@ public sealed class GatewaySecurityOptionsValidator : IValidateOptions<GatewaySe
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidatePolicies(GatewayAuthOptions auth, List<string> errors)
+    {
+        var configured = auth.ConfiguredSchemes();
+        foreach (var (name, policy) in auth.Policies)
+        {
+            var where = $"Gateway:Auth:Policies:{name}";
+            if (string.Equals(name, AuthSchemes.DefaultPolicy, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(name, AuthSchemes.AnonymousPolicy, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{where}: '{name}' is a name YARP reserves; choose another.");
+            }
+
+            if (configured.Count == 0)
+            {
+                errors.Add($"{where} needs a credential to check: configure Gateway:Auth:Jwt or Gateway:Auth:ApiKeys.");
+            }
+
+            for (var i = 0; i < policy.Schemes.Count; i++)
+            {
+                var scheme = AuthSchemes.Canonical(policy.Schemes[i]);
+                if (scheme is null)
+                {
+                    errors.Add($"{where}:Schemes:{i} must be '{AuthSchemes.Bearer}' or '{AuthSchemes.ApiKey}', not '{policy.Schemes[i]}'.");
+                }
+                else if (configured.Count > 0 && !configured.Contains(scheme))
+                {
+                    errors.Add($"{where}:Schemes:{i} is '{scheme}', which is not configured ({(scheme == AuthSchemes.Bearer ? "Gateway:Auth:Jwt" : "Gateway:Auth:ApiKeys")}).");
+                }
+            }
+
+            for (var i = 0; i < policy.Roles.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(policy.Roles[i]))
+                {
+                    errors.Add($"{where}:Roles:{i} must not be empty.");
+                }
+            }
+        }
+    }
+
+    /// <summary>Each route's policy must be <c>anonymous</c>, or <c>default</c> or a configured policy with a credential configured.</summary>
+    private void ValidateRoutes(GatewayAuthOptions auth, List<string> errors)
+    {
+        foreach (var route in configuration.GetSection("ReverseProxy:Routes").GetChildren())
+        {
+            var policy = route[nameof(Yarp.ReverseProxy.Configuration.RouteConfig.AuthorizationPolicy)];
+            if (string.IsNullOrEmpty(policy) || string.Equals(policy, AuthSchemes.AnonymousPolicy, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var where = $"ReverseProxy:Routes:{route.Key}:AuthorizationPolicy";
+            if (!auth.Enabled)
+            {
+                errors.Add($"{where} is '{policy}', but Gateway:Auth configures no credential (Jwt or ApiKeys); use 'anonymous' or configure one.");
+            }
+            else if (!string.Equals(policy, AuthSchemes.DefaultPolicy, StringComparison.OrdinalIgnoreCase) && !auth.Policies.ContainsKey(policy))
+            {
+                var known = string.Join(", ", new[] { AuthSchemes.AnonymousPolicy, AuthSchemes.DefaultPolicy }.Concat(auth.Policies.Keys));
+                errors.Add($"{where} is '{policy}', which is not in Gateway:Auth:Policies (known: {known}).");
+            }
+        }
     }
 }

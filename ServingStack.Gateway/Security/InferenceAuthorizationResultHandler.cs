@@ -1,7 +1,7 @@
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.Options;
+using ServingStack.Gateway.Routing;
 
 namespace ServingStack.Gateway.Security;
 
@@ -26,29 +26,39 @@ public sealed partial class InferenceAuthorizationResultHandler(IOptions<Gateway
         if (authorizeResult.Forbidden)
         {
             LogRefused(context.Request.Path, "forbidden");
-            await SecurityResponses.WriteAsync(context, StatusCodes.Status403Forbidden, SecurityResponses.GrpcPermissionDenied, "forbidden");
+            await ProtocolErrors.WriteAsync(context, StatusCodes.Status403Forbidden, ProtocolErrors.GrpcPermissionDenied,
+                "forbidden: the credential lacks a role this route requires");
             return;
         }
 
         var presented = context.Request.Headers.Authorization.Count > 0 || context.Request.Headers[_auth.ApiKeyHeader].Count > 0;
         var challenges = new List<string>();
-        if (_auth.Jwt.Enabled)
+        // Challenge with the route policy's schemes only (a named policy may accept tokens but not API keys).
+        var schemes = policy.AuthenticationSchemes.Count > 0 ? policy.AuthenticationSchemes : _auth.ConfiguredSchemes();
+        if (schemes.Contains(AuthSchemes.Bearer))
         {
-            challenges.Add(presented && context.Request.Headers.Authorization.ToString().StartsWith(JwtBearerDefaults.AuthenticationScheme + " ", StringComparison.OrdinalIgnoreCase)
+            challenges.Add(presented && context.Request.Headers.Authorization.ToString().StartsWith(AuthSchemes.Bearer + " ", StringComparison.OrdinalIgnoreCase)
                 ? "Bearer error=\"invalid_token\""
                 : "Bearer");
         }
 
-        if (_auth.ApiKeys.Count > 0)
+        if (schemes.Contains(AuthSchemes.ApiKey))
         {
             challenges.Add($"ApiKey header=\"{_auth.ApiKeyHeader}\"");
         }
 
         context.Response.Headers.WWWAuthenticate = challenges.ToArray();
         LogRefused(context.Request.Path, presented ? "invalid credentials" : "no credentials");
-        await SecurityResponses.WriteAsync(context, StatusCodes.Status401Unauthorized, SecurityResponses.GrpcUnauthenticated,
-            presented ? "invalid credentials" : "authentication required: send a bearer token or an API key");
+        await ProtocolErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, ProtocolErrors.GrpcUnauthenticated,
+            presented ? "invalid credentials" : $"authentication required: send {Wanted(schemes)}");
     }
+
+    private static string Wanted(IReadOnlyList<string> schemes) => (schemes.Contains(AuthSchemes.Bearer), schemes.Contains(AuthSchemes.ApiKey)) switch
+    {
+        (true, false) => "a bearer token",
+        (false, true) => "an API key",
+        _ => "a bearer token or an API key",
+    };
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Inference request to {Path} refused: {Why}")]
     private partial void LogRefused(string path, string why);

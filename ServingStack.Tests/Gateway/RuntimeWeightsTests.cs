@@ -55,6 +55,21 @@ public sealed class RuntimeWeightsTests(GatewayServersFixture servers)
         Assert.Equal(90, (await GetSplitAsync(gateway))["targets"]![0]!["weight"]!.GetValue<int>());
     }
 
+    [Theory]
+    [InlineData("{not json", "application/json", 400)]
+    [InlineData("{\"weights\": {\"stable\": \"x\"}}", "application/json", 400)]
+    [InlineData("{}", "text/plain", 415)]
+    public async Task A_malformed_admin_request_gets_problem_details(string body, string contentType, int status)
+    {
+        await using var gateway = await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/admin/splits/mnist") { Content = new StringContent(body, System.Text.Encoding.UTF8, contentType) };
+        request.Headers.Add("X-Api-Key", AdminKey);
+        using var response = await gateway.Client.SendAsync(request);
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(status, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]!.GetValue<int>());
+    }
+
     [Fact]
     public async Task A_weight_change_through_the_admin_api_takes_effect_without_restart_or_failed_requests()
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using ServingStack.Gateway.Security;
 
 namespace ServingStack.Tests.Gateway;
@@ -16,7 +17,7 @@ public sealed class SecurityValidationTests
         options.RateLimit.QueueLimit = -2;
         options.Tls.CertificatePath = "/nonexistent/cert.pem";
 
-        var result = new GatewaySecurityOptionsValidator().Validate(null, options);
+        var result = new GatewaySecurityOptionsValidator(new ConfigurationBuilder().Build()).Validate(null, options);
 
         Assert.True(result.Failed);
         var errors = result.Failures!.ToList();
@@ -30,7 +31,7 @@ public sealed class SecurityValidationTests
     public void Nothing_configured_is_valid_and_leaves_security_off()
     {
         var options = new GatewaySecurityOptions();
-        Assert.True(new GatewaySecurityOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(new GatewaySecurityOptionsValidator(new ConfigurationBuilder().Build()).Validate(null, options).Succeeded);
         Assert.False(options.Auth.Enabled);
         Assert.False(options.RateLimit.Enabled);
         Assert.False(options.Tls.Enabled);

@@ -1,13 +1,20 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace ServingStack.Gateway.Security;
+namespace ServingStack.Gateway.Routing;
 
-/// <summary>Refusals in the serving protocols' shape: <c>{"error": "..."}</c> for REST, a trailers-only status for gRPC.</summary>
-public static class SecurityResponses
+/// <summary>
+/// The gateway's own answers on inference routes, in the serving protocols' shape: <c>{"error": "..."}</c> for REST,
+/// a trailers-only status (HTTP 200, <c>grpc-status</c>, <c>grpc-message</c>) for gRPC.
+/// </summary>
+public static class ProtocolErrors
 {
-    public const int GrpcUnauthenticated = 16;
+    public const int GrpcInvalidArgument = 3;
+    public const int GrpcDeadlineExceeded = 4;
     public const int GrpcPermissionDenied = 7;
     public const int GrpcResourceExhausted = 8;
+    public const int GrpcUnavailable = 14;
+    public const int GrpcUnauthenticated = 16;
 
     public static bool IsGrpc(HttpRequest request)
     {
@@ -23,7 +30,7 @@ public static class SecurityResponses
         {
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "application/grpc";
-            response.Headers["grpc-status"] = grpcStatus.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers["grpc-status"] = grpcStatus.ToString(CultureInfo.InvariantCulture);
             response.Headers["grpc-message"] = Uri.EscapeDataString(message);
             return;
         }

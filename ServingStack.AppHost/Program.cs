@@ -1,4 +1,5 @@
 using ServingStack.AppHost.Hosting;
+using ServingStack.AppHost.Kubernetes;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -24,5 +25,10 @@ var canary = builder.AddInferenceService("inference-canary")
 // The gateway sends 10% of mnist's traffic to the canary and rolls it back by itself if it misbehaves.
 builder.AddServingGateway("gateway", restPort: 8080, grpcPort: 8081)
     .WithSplit("mnist", stable, canary, canaryWeight: 10);
+
+// Kubernetes manifests from this graph into deploy/k8s (the command is in README "Deploy to Kubernetes"). The
+// arguments are defaults of parameters of the same names: --Parameters:image-tag=1.2.3 overrides one.
+builder.AddKubernetesPublisher(imageRegistry: "localhost:5000/servingstack", imageTag: "0.1.0",
+    ingressHost: "serving.example.com", ingressTlsSecret: "servingstack-tls");
 
 builder.Build().Run();

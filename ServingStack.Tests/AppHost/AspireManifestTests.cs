@@ -44,7 +44,7 @@ public sealed class AspireManifestTests
             }
         }
 
-        Assert.Equal(["modelsync-source", "modelsync", "inference", "inference-canary", "gateway"], resources.Select(r => r.Key));
+        Assert.Equal(["modelsync-source", "modelsync", "inference", "inference-canary", "gateway", "image-registry", "image-tag", "ingress-host", "ingress-tls-secret"], resources.Select(r => r.Key));
     }
 
     private static async Task<string> RunAsync(string dll, string workingDirectory, params string[] args)

@@ -51,25 +51,27 @@ internal static class PrometheusRuleBuilder
                 "Requests are answered 429 / RESOURCE_EXHAUSTED because the batch queue is at max_enqueued_batches x max_batch_size. Scale out or raise the queue bound."),
         };
 
-        foreach (var workload in graph.Inference)
+        // One rule per alert (Prometheus flags same-named rules as duplicates): each service's own bound, joined by `or`.
+        var queues = graph.Inference.Where(w => w.Resource.Batching is not null)
+            .Select(w => $"max by (service, pod, model, version) (servingstack_queue_depth{{namespace=\"{ns}\", service=\"{w.Name}\"}}) / {QueueCapacity(w)}")
+            .ToList();
+        if (queues.Count > 0)
         {
-            if (workload.Resource.Batching is { } batching)
-            {
-                var capacity = (long)batching.MaxEnqueuedBatches * batching.MaxBatchSize;
-                var threshold = (long)(capacity * QueueSaturation);
-                inference.Add(Rule($"ServingStackQueueSaturated",
-                    $"max by (service, pod, model, version) (servingstack_queue_depth{{namespace=\"{ns}\", service=\"{workload.Name}\"}}) > {threshold}",
-                    "2m", "warning",
-                    "{{ $labels.pod }} queues {{ $value }} rows for {{ $labels.model }}",
-                    $"{workload.Name}'s batch queue holds more than {Number(QueueSaturation * 100)}% of its {capacity} rows; at {capacity} requests are refused."));
-            }
+            inference.Add(Rule("ServingStackQueueSaturated",
+                $"({string.Join(" or ", queues.Select(q => $"({q})"))}) > {Number(QueueSaturation)}",
+                "2m", "warning",
+                "The batch queue of {{ $labels.model }} on {{ $labels.pod }} is {{ $value | humanizePercentage }} full",
+                $"More than {Number(QueueSaturation * 100)}% of max_enqueued_batches x max_batch_size rows are waiting; when the queue is full requests are refused with RESOURCE_EXHAUSTED. Scale out or raise the bound."));
         }
 
-        var sync = graph.Inference.Select(w => Rule("ServingStackModelSyncStale",
-            $"time() - max by (service, pod) (servingstack_modelsync_last_success_seconds{{namespace=\"{ns}\", service=\"{w.Name}\"}}) > {(long)(w.Sync.Interval.TotalSeconds * 3) + 300}",
-            "5m", "warning",
-            "Model sync of {{ $labels.pod }} has not completed a pass for {{ $value | humanizeDuration }}",
-            "The sidecar's passes fail (servingstack_modelsync_failures_total says why); the versions already in the pod keep serving, new ones do not arrive.")).ToList();
+        var stale = graph.Inference.Select(w =>
+            $"(time() - max by (service, pod) (servingstack_modelsync_last_success_seconds{{namespace=\"{ns}\", service=\"{w.Name}\"}}) > {(long)(w.Sync.Interval.TotalSeconds * 3) + 300})");
+        var sync = new List<PrometheusAlertingRule>
+        {
+            Rule("ServingStackModelSyncStale", string.Join(" or ", stale), "5m", "warning",
+                "Model sync of {{ $labels.pod }} has not completed a pass for {{ $value | humanizeDuration }}",
+                "No pass has left the repository complete for three sync intervals plus five minutes (servingstack_modelsync_failures_total says why); the versions already in the pod keep serving, new ones do not arrive."),
+        };
 
         return new PrometheusRule
         {
@@ -93,6 +95,10 @@ internal static class PrometheusRuleBuilder
         Labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["severity"] = severity },
         Annotations = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["summary"] = summary, ["description"] = description },
     };
+
+    /// <summary>Rows a version's queue holds before refusing: max_enqueued_batches x max_batch_size.</summary>
+    private static long QueueCapacity(InferenceWorkload workload) =>
+        (long)workload.Resource.Batching!.MaxEnqueuedBatches * workload.Resource.Batching.MaxBatchSize;
 
     private static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

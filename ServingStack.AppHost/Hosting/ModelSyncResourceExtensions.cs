@@ -10,7 +10,7 @@ public static class ModelSyncResourceExtensions
     public static IResourceBuilder<ModelSyncResource> AddModelSync(this IDistributedApplicationBuilder builder, string name, string localSource, string publishedSource = "s3://models")
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var source = builder.AddParameter($"{name}-source", publishedSource, publishValueAsDefault: true);
+        var source = builder.AddParameter($"{name}-source", new OverridableParameterDefault(publishedSource));
         var resource = new ModelSyncResource(name, Path.GetFullPath(Path.Combine(builder.AppHostDirectory, localSource)), source.Resource)
         {
             LocalTarget = Path.Combine(builder.LocalStateFolder(), "model-store"),

@@ -1,6 +1,7 @@
 using Aspire.Hosting.Pipelines;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ServingStack.AppHost.Hosting;
 
 namespace ServingStack.AppHost.Kubernetes;
 

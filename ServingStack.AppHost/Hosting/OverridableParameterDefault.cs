@@ -1,6 +1,6 @@
 using Aspire.Hosting.Publishing;
 
-namespace ServingStack.AppHost.Kubernetes;
+namespace ServingStack.AppHost.Hosting;
 
 /// <summary>
 /// A parameter default that configuration overrides (<c>--Parameters:image-tag=1.2.3</c>, <c>Parameters__image-tag</c>).

@@ -181,13 +181,13 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
     public async Task Generated_solution_builds_without_warnings_and_passes_a_few_of_its_own_tests()
     {
         var root = template.DefaultSolution;
-        var build = await DotnetCli.SucceedAsync(root, BuildLimit,
+        var build = await DotnetCli.SucceedAsync(root, template.Limit(BuildLimit),
             "build", TemplatePackage.DefaultName + ".sln", "-nologo", "-tl:off", "-v", "minimal", "--disable-build-servers");
         AssertNoWarnings(build);
         output.WriteLine($"build: {build.Elapsed.TotalSeconds:0} s");
 
         var filter = string.Join('|', GeneratedTestClasses.Select(c => $"FullyQualifiedName~.{c}."));
-        var test = await DotnetCli.RunAsync(root, TestLimit,
+        var test = await DotnetCli.RunAsync(root, template.Limit(TestLimit),
             "test", $"{TemplatePackage.DefaultName}.Tests/{TemplatePackage.DefaultName}.Tests.csproj", "--no-build", "-nologo",
             "--filter", filter, "--logger", "console;verbosity=normal");
         output.WriteLine($"tests: {test.Elapsed.TotalSeconds:0} s");
@@ -241,7 +241,7 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
         Assert.Contains("name: \"resnet18\"", Read("models/models.config"), StringComparison.Ordinal);
 
         // The AppHost compiles with every conditional flipped, and its build puts the ResNet18 demo versions in place.
-        var build = await DotnetCli.SucceedAsync(root, BuildLimit,
+        var build = await DotnetCli.SucceedAsync(root, template.Limit(BuildLimit),
             "build", $"{codeName}.AppHost/{codeName}.AppHost.csproj", "-nologo", "-tl:off", "-v", "minimal", "--disable-build-servers");
         AssertNoWarnings(build);
         output.WriteLine($"AppHost build: {build.Elapsed.TotalSeconds:0} s");

@@ -22,10 +22,12 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
 {
     private static readonly TimeSpan BuildLimit = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan TestLimit = TimeSpan.FromMinutes(6);
+    private static readonly TimeSpan PublishLimit = TimeSpan.FromMinutes(2);
 
     /// <summary>A few quick test classes of the generated solution that exercise what renaming touches: the copied
-    /// demo models and config, the metric names Prometheus sees, and the AppHost's Projects.* graph.</summary>
-    private static readonly string[] GeneratedTestClasses = ["DemoRepositoryTests", "PrometheusMetricsTests", "AppHostTests"];
+    /// demo models and config, the metric names Prometheus sees, the AppHost's Projects.* graph running, and the
+    /// renamed aspire-manifest.json against a fresh publish of the renamed AppHost.</summary>
+    private static readonly string[] GeneratedTestClasses = ["DemoRepositoryTests", "PrometheusMetricsTests", "AppHostTests", "AspireManifestTests"];
 
     [GeneratedRegex(@"^Project\(""\{[^}]+\}""\) = ""(?<name>[^""]+)"", ""(?<path>[^""]+)"", ""\{(?<guid>[^}]+)\}""", RegexOptions.Multiline)]
     private static partial Regex SolutionProject();
@@ -67,7 +69,7 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
         Assert.Contains("models/mnist/1/model.onnx", content);
 
         string[] neverPacked = ["bin", "obj", ".git", "TestResults"];
-        string[] neverPackedAtRoot = [".ci", "templates", "bench-results", "bench-models", "artifacts"];
+        string[] neverPackedAtRoot = [".ci", "templates", "bench-results", "bench-models", "artifacts", ".servingstack"];
         var unwanted = content.Where(path =>
         {
             var parts = path.Split('/');
@@ -149,18 +151,13 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
         Assert.DoesNotContain(".ci/run", readme, StringComparison.Ordinal);
         Assert.DoesNotContain("<!--#", readme, StringComparison.Ordinal);
 
-        // Default options: CPU, the MLP only, no template directives left.
+        // Default options: CPU, the MLP only, a 10% canary, no template directives left.
         var program = DefaultFile("Contoso.Serving.AppHost/Program.cs");
-        Assert.DoesNotContain("--execution_provider=cuda", program, StringComparison.Ordinal);
         Assert.DoesNotContain("WithGpu(", program, StringComparison.Ordinal);
+        Assert.DoesNotContain("resnet18", program, StringComparison.Ordinal);
         Assert.DoesNotContain("#if", program, StringComparison.Ordinal);
-        Assert.DoesNotContain("resnet18", DefaultFile("models/models.config"), StringComparison.Ordinal);
+        Assert.Contains("WithSplit(\"mnist\", stable, canary, canaryWeight: 10)", program, StringComparison.Ordinal);
         Assert.DoesNotContain("ResNet18", DefaultFile("Contoso.Serving.AppHost/Contoso.Serving.AppHost.csproj"), StringComparison.Ordinal);
-        if (SourceFile("ServingStack.AppHost/Program.cs").Contains("WithSplit(", StringComparison.Ordinal))
-        {
-            Assert.Contains("canaryWeight: 10", program, StringComparison.Ordinal);
-            Assert.Contains("WithSplit(\"mnist\"", program, StringComparison.Ordinal);
-        }
 
         // What the AppHost publishes: the manifest and the Kubernetes output, where the source has them.
         if (File.Exists(Path.Combine(template.RepositoryRoot, "aspire-manifest.json")))
@@ -202,7 +199,7 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
     }
 
     [Fact]
-    public async Task Options_change_gpu_canary_weight_model_and_kubernetes_and_that_apphost_builds()
+    public async Task Options_change_gpu_canary_weight_model_and_kubernetes_and_the_apphost_builds_and_publishes_them()
     {
         // A name that is not a namespace: dropped characters in code and file names, kept as '-' in Kubernetes names.
         const string name = "acme-vision";
@@ -218,27 +215,18 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
         Assert.Empty(GeneratedTree.LinesContaining(root, files, "servingstack"));
 
         var program = Read($"{codeName}.AppHost/Program.cs");
-        var sourceProgram = SourceFile("ServingStack.AppHost/Program.cs");
-        Assert.Contains($"Projects.{codeName}_Inference", program, StringComparison.Ordinal);
-        Assert.Contains("--execution_provider=cuda", program, StringComparison.Ordinal);
+        Assert.NotEmpty(GeneratedTree.LinesContaining(root, files, $"Projects.{codeName}_Inference"));
+        Assert.Equal(2, Regex.Count(program, @"\.WithGpu\(\)"));
+        Assert.Contains(".WithModel(\"resnet18\", version: 1, label: \"stable\")", program, StringComparison.Ordinal);
+        Assert.Contains(".WithModel(\"resnet18\", version: 2, label: \"canary\")", program, StringComparison.Ordinal);
+        Assert.Contains("WithSplit(\"mnist\", stable, canary, canaryWeight: 25)", program, StringComparison.Ordinal);
+        Assert.Contains("WithSplit(\"resnet18\", stable, canary, canaryWeight: 25)", program, StringComparison.Ordinal);
+        Assert.DoesNotContain("canaryWeight: 10", program, StringComparison.Ordinal);
         Assert.DoesNotContain("#if", program, StringComparison.Ordinal);
         Assert.DoesNotContain("#endif", program, StringComparison.Ordinal);
-        if (sourceProgram.Contains("WithGpu(", StringComparison.Ordinal))
-        {
-            Assert.Contains("WithGpu(", program, StringComparison.Ordinal);
-        }
-
-        if (sourceProgram.Contains("WithSplit(", StringComparison.Ordinal))
-        {
-            Assert.True(sourceProgram.Contains("canaryWeight: 10", StringComparison.Ordinal) && sourceProgram.Contains("WithSplit(\"mnist\"", StringComparison.Ordinal),
-                "The AppHost graph has a split, so it needs the template's markers: the literal `canaryWeight: 10` and `WithSplit(\"mnist\"` (README, Use as a template).");
-            Assert.Contains("canaryWeight: 25", program, StringComparison.Ordinal);
-            Assert.Contains("WithSplit(\"resnet18\"", program, StringComparison.Ordinal);
-        }
 
         var offKubernetes = files.Where(f => f.StartsWith("deploy/", StringComparison.Ordinal) || f.Contains("/Kubernetes/", StringComparison.Ordinal)).ToList();
         Assert.True(offKubernetes.Count == 0, $"--kubernetes false still generated:\n{string.Join('\n', offKubernetes)}");
-        Assert.Contains("name: \"resnet18\"", Read("models/models.config"), StringComparison.Ordinal);
 
         // The AppHost compiles with every conditional flipped, and its build puts the ResNet18 demo versions in place.
         var build = await DotnetCli.SucceedAsync(root, template.Limit(BuildLimit),
@@ -251,6 +239,22 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
             var copied = new FileInfo(Path.Combine(root, "models", "resnet18", version, "model.onnx"));
             Assert.True(copied.Exists && copied.Length == packaged.Length, $"{copied.FullName} is not the packaged ResNet18 ({packaged.FullName}):\n{build}");
         }
+
+        // The committed manifest describes the default options; publishing again, as the README says, builds the graph
+        // (which refuses a split of a model a service does not serve) and writes what the options asked for.
+        var publish = await DotnetCli.SucceedAsync(root, template.Limit(PublishLimit),
+            "run", "--project", $"{codeName}.AppHost", "--no-build", "--", "--publisher", "manifest", "--output-path", "../aspire-manifest.json");
+        var manifest = Read("aspire-manifest.json");
+        string[] published =
+        [
+            $"{codeName}.Inference/{codeName}.Inference.csproj",
+            "--execution_provider=cuda",
+            "\"Gateway__Splits__resnet18__Targets__1__Weight\": \"25\"",
+            "\"Gateway__Splits__mnist__Targets__0__Weight\": \"75\"",
+        ];
+        Assert.All(published, p => Assert.True(manifest.Contains(p, StringComparison.Ordinal), $"the published manifest lacks {p}:\n{manifest}\n{publish}"));
+        Assert.DoesNotContain("--execution_provider=cpu", manifest, StringComparison.Ordinal);
+        Assert.DoesNotContain("servingstack", manifest, StringComparison.OrdinalIgnoreCase);
     }
 
     private static void AssertNoWarnings(CliResult build)

@@ -82,7 +82,7 @@ public sealed partial class PollingSidecarTests : IAsyncLifetime
 
         var (exitCode, output) = await PromTool.CheckMetricsAsync(await _client.GetStringAsync("/metrics"));
         Assert.True(exitCode is 0 or 3, $"promtool check metrics failed ({exitCode}): {output}");
-        Assert.DoesNotContain("servingstack", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("servingstack_", output, StringComparison.Ordinal);
     }
 
     [Fact]

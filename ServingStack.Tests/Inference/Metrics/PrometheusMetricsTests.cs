@@ -49,7 +49,7 @@ public sealed partial class PrometheusMetricsTests : IDisposable
         var (exitCode, output) = await PromTool.CheckMetricsAsync(text);
         // 0: clean; 3: lint remarks only. The .NET runtime's own series draw remarks; ours must draw none.
         Assert.True(exitCode is 0 or 3, $"promtool check metrics failed ({exitCode}): {output}");
-        Assert.DoesNotContain("servingstack", output);
+        Assert.DoesNotContain("servingstack_", output);
 
         var samples = Parse(text);
         double Value(string name, params (string Key, string Value)[] labels) =>

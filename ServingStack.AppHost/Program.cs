@@ -1,5 +1,7 @@
 using ServingStack.AppHost.Hosting;
+//#if (kubernetes)
 using ServingStack.AppHost.Kubernetes;
+//#endif
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -41,9 +43,11 @@ var gateway = builder.AddServingGateway("gateway", restPort: 8080, grpcPort: 808
 gateway.WithSplit("resnet18", stable, canary, canaryWeight: 10);
 #endif
 
+//#if (kubernetes)
 // Kubernetes manifests from this graph into deploy/k8s (the command is in README "Deploy to Kubernetes"). The
 // arguments are defaults of parameters of the same names: --Parameters:image-tag=1.2.3 overrides one.
 builder.AddKubernetesPublisher(imageRegistry: "localhost:5000/servingstack", imageTag: "0.1.0",
     ingressHost: "serving.example.com", ingressTlsSecret: "servingstack-tls");
+//#endif
 
 builder.Build().Run();

@@ -16,6 +16,22 @@ public static class ModelSyncResourceExtensions
             LocalTarget = Path.Combine(builder.LocalStateFolder(), "model-store"),
         };
         var publish = builder.ExecutionContext.IsPublishMode;
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            // The local store is a copy of the source folder, rebuilt on every start: the sync never rewrites a
+            // published version, so a demo model changed in the repository would otherwise leave the sync unhealthy.
+            builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
+            {
+                if (Directory.Exists(resource.LocalTarget))
+                {
+                    Directory.Delete(resource.LocalTarget, recursive: true);
+                }
+
+                Directory.CreateDirectory(resource.LocalTarget);
+                return Task.CompletedTask;
+            });
+        }
+
         return builder.AddResource(resource)
             .WithServingDefaults(new Projects.ServingStack_ModelSync())
             .WithHttpEndpoint(name: "http", targetPort: publish ? ServingPaths.ModelSyncPort : null)

@@ -27,7 +27,7 @@ public sealed partial class TemplateTests(TemplatePackage template, ITestOutputH
     /// <summary>A few quick test classes of the generated solution that exercise what renaming touches: the copied
     /// demo models and config, the metric names Prometheus sees, the AppHost's Projects.* graph running, and the
     /// renamed aspire-manifest.json against a fresh publish of the renamed AppHost.</summary>
-    private static readonly string[] GeneratedTestClasses = ["DemoRepositoryTests", "PrometheusMetricsTests", "AppHostTests", "AspireManifestTests"];
+    private static readonly string[] GeneratedTestClasses = ["DemoRepositoryTests", "PrometheusMetricsTests", "AppHostTests", "AspireManifestTests", "PublishDeterminismTests"];
 
     [GeneratedRegex(@"^Project\(""\{[^}]+\}""\) = ""(?<name>[^""]+)"", ""(?<path>[^""]+)"", ""\{(?<guid>[^}]+)\}""", RegexOptions.Multiline)]
     private static partial Regex SolutionProject();

@@ -6,7 +6,8 @@ namespace ServingStack.AppHost.Kubernetes;
 
 /// <summary>
 /// Turns the graph into Kubernetes manifests: one YAML file per workload (plus namespace, RBAC, network policy and
-/// monitoring files) and a kustomization.yaml listing them, so <c>kubectl apply -k deploy/k8s</c> deploys the lot.
+/// monitoring files) and a kustomization.yaml listing them, so <c>kubectl apply -k deploy/k8s</c> deploys the lot; with
+/// splits, two optional folders that split at the edge instead (<see cref="EdgeFolder"/>, <see cref="IstioFolder"/>).
 /// Objects are KubernetesClient's typed models (our own classes for CRDs); output is the same bytes for the same graph.
 /// </summary>
 public static class KubernetesPublisher
@@ -17,6 +18,12 @@ public static class KubernetesPublisher
 
     /// <summary>The subfolder with the optional edge split (ingress-nginx canary), not part of the default kustomization.</summary>
     public const string EdgeFolder = "edge-nginx";
+
+    /// <summary>The subfolder with the optional Istio split (Gateway, VirtualServices, DestinationRules), not part of the default kustomization.</summary>
+    public const string IstioFolder = "edge-istio";
+
+    /// <summary>The namespace of Istio's ingress gateway, whose pods must reach the inference pods in the Istio variant (and hold the TLS Secret).</summary>
+    public const string IstioIngressNamespace = "istio-system";
 
     /// <summary>The namespace of ingress-nginx, whose controller must reach the inference pods in the edge variant.</summary>
     public const string IngressControllerNamespace = "ingress-nginx";
@@ -77,6 +84,15 @@ public static class KubernetesPublisher
             };
             edgeFiles.Add(Yaml(KustomizationBuilder.FileName, KustomizationBuilder.Create(edgeFiles.Select(f => f.Path))));
             files.AddRange(edgeFiles.Select(f => f with { Path = $"{EdgeFolder}/{f.Path}" }));
+
+            var istioFiles = new List<KubernetesManifestFile>
+            {
+                Yaml("gateway.yaml", IstioBuilder.Gateway(graph), NetworkPolicyBuilder.EdgeIngress(graph, IstioIngressNamespace, "inference-from-istio-ingress")),
+                Yaml("virtual-service.yaml", [.. edge.Resource.Splits.Select(s => IstioBuilder.Split(s, graph))]),
+                Yaml("destination-rule.yaml", [.. graph.Inference.Select(w => IstioBuilder.Inference(w, graph))]),
+            };
+            istioFiles.Add(Yaml(KustomizationBuilder.FileName, KustomizationBuilder.Create(istioFiles.Select(f => f.Path))));
+            files.AddRange(istioFiles.Select(f => f with { Path = $"{IstioFolder}/{f.Path}" }));
         }
 
         return files;

@@ -46,15 +46,15 @@ internal static class NetworkPolicyBuilder
         };
     }
 
-    /// <summary>The edge variant: the ingress controller's namespace reaches the inference REST port directly.</summary>
-    public static V1NetworkPolicy EdgeIngress(PublishedGraph graph, string controllerNamespace)
+    /// <summary>The edge variants: the ingress controller's namespace reaches the inference REST port directly.</summary>
+    public static V1NetworkPolicy EdgeIngress(PublishedGraph graph, string controllerNamespace, string name = "inference-from-edge")
     {
         var rest = graph.Inference.Select(w => EndpointPort.Of(w.Resource).Single(p => !p.Http2)).DistinctBy(p => p.Port).OrderBy(p => p.Port).ToList();
         return new V1NetworkPolicy
         {
             ApiVersion = "networking.k8s.io/v1",
             Kind = "NetworkPolicy",
-            Metadata = ObjectMetadata.Create("inference-from-edge", graph.Namespace, ServingLabels.ForApplication(ServingLabels.InferenceComponent, graph.Settings)),
+            Metadata = ObjectMetadata.Create(name, graph.Namespace, ServingLabels.ForApplication(ServingLabels.InferenceComponent, graph.Settings)),
             Spec = new V1NetworkPolicySpec
             {
                 PodSelector = new V1LabelSelector { MatchLabels = ServingLabels.ComponentSelector(ServingLabels.InferenceComponent) },

@@ -14,6 +14,9 @@ public static class KubernetesPublish
         [$"{ServiceMonitor.KubeApiVersion}/{ServiceMonitor.KubeKind}"] = typeof(ServiceMonitor),
         [$"{PrometheusRule.KubeApiVersion}/{PrometheusRule.KubeKind}"] = typeof(PrometheusRule),
         [$"{Kustomization.KubeApiVersion}/{Kustomization.KubeKind}"] = typeof(Kustomization),
+        [$"{VirtualService.KubeApiVersion}/{VirtualService.KubeKind}"] = typeof(VirtualService),
+        [$"{DestinationRule.KubeApiVersion}/{DestinationRule.KubeKind}"] = typeof(DestinationRule),
+        [$"{IstioGateway.KubeApiVersion}/{IstioGateway.KubeKind}"] = typeof(IstioGateway),
     };
 
     public static async Task<string> RunAsync(string outputFolder)

@@ -14,6 +14,8 @@ public sealed class ManifestReferenceTests(PublishedManifests published)
     /// <summary>The edge variant is applied on top of the base, so it is checked together with it.</summary>
     private List<object> WithEdge => [.. Base, .. published.InFolder<object>(KubernetesPublisher.EdgeFolder)];
 
+    private List<object> WithIstio => [.. Base, .. published.InFolder<object>(KubernetesPublisher.IstioFolder)];
+
     [Fact]
     public void Services_select_the_pods_of_exactly_one_deployment() => AssertNone(ManifestReferences.ServiceSelectors(Base));
 
@@ -30,13 +32,20 @@ public sealed class ManifestReferenceTests(PublishedManifests published)
     public void Autoscalers_and_disruption_budgets_target_published_deployments() => AssertNone(ManifestReferences.ScaleTargets(Base));
 
     [Fact]
-    public void Network_policies_select_published_pods_and_their_ports() => AssertNone(ManifestReferences.NetworkPolicies(WithEdge));
+    public void Network_policies_select_published_pods_and_their_ports()
+    {
+        AssertNone(ManifestReferences.NetworkPolicies(WithEdge));
+        AssertNone(ManifestReferences.NetworkPolicies(WithIstio));
+    }
 
     [Fact]
     public void Service_monitors_select_one_service_each_and_scrape_its_named_ports() => AssertNone(ManifestReferences.ServiceMonitors(Base));
 
     [Fact]
     public void Ingresses_route_to_published_service_ports_over_tls() => AssertNone(ManifestReferences.Ingresses(WithEdge));
+
+    [Fact]
+    public void Istio_routes_and_destination_rules_name_published_service_ports() => AssertNone(ManifestReferences.Istio(WithIstio, "servingstack"));
 
     [Fact]
     public void Pods_run_as_published_service_accounts_and_bindings_name_published_roles() => AssertNone(ManifestReferences.Rbac(Base));

@@ -277,6 +277,50 @@ public static class ManifestReferences
         return problems;
     }
 
+    /// <summary>
+    /// VirtualService destinations are published Services (by fully qualified name in <paramref name="namespace"/>) and
+    /// one of their ports, bound to a published Istio Gateway for their hosts; DestinationRules name published Services.
+    /// </summary>
+    public static List<string> Istio(IReadOnlyList<object> objects, string @namespace)
+    {
+        var problems = new List<string>();
+        var services = objects.OfType<V1Service>().ToDictionary(s => $"{s.Metadata.Name}.{@namespace}.svc.cluster.local", StringComparer.Ordinal);
+        var gateways = objects.OfType<IstioGateway>().ToDictionary(g => g.Metadata.Name, StringComparer.Ordinal);
+        foreach (var virtualService in objects.OfType<VirtualService>())
+        {
+            foreach (var name in virtualService.Spec.Gateways ?? [])
+            {
+                if (!gateways.TryGetValue(name, out var gateway))
+                {
+                    problems.Add($"VirtualService {virtualService.Metadata.Name}: Gateway {name} is not published.");
+                }
+                else if (virtualService.Spec.Hosts.Except(gateway.Spec.Servers.SelectMany(s => s.Hosts)).Any())
+                {
+                    problems.Add($"VirtualService {virtualService.Metadata.Name}: Gateway {name} does not serve all of {string.Join(", ", virtualService.Spec.Hosts)}.");
+                }
+            }
+
+            foreach (var destination in virtualService.Spec.Http.SelectMany(r => r.Route).Select(r => r.Destination))
+            {
+                if (!services.TryGetValue(destination.Host, out var service))
+                {
+                    problems.Add($"VirtualService {virtualService.Metadata.Name}: destination {destination.Host} is not a published Service.");
+                }
+                else if (!service.Spec.Ports.Any(p => p.Port == destination.Port.Number))
+                {
+                    problems.Add($"VirtualService {virtualService.Metadata.Name}: Service {service.Metadata.Name} has no port {destination.Port.Number}.");
+                }
+            }
+        }
+
+        foreach (var rule in objects.OfType<DestinationRule>().Where(r => !services.ContainsKey(r.Spec.Host)))
+        {
+            problems.Add($"DestinationRule {rule.Metadata.Name}: host {rule.Spec.Host} is not a published Service.");
+        }
+
+        return problems;
+    }
+
     /// <summary>Pods run as published ServiceAccounts; RoleBindings bind published Roles to published accounts.</summary>
     public static List<string> Rbac(IReadOnlyList<object> objects)
     {

@@ -18,6 +18,10 @@ public sealed class ManifestStructureTests(PublishedManifests published)
         var kinds = published.Objects.ToDictionary(f => f.Key, f => string.Join(",", f.Value.Select(KindOf)));
         Assert.Equal(new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
+            ["edge-istio/destination-rule.yaml"] = "DestinationRule,DestinationRule",
+            ["edge-istio/gateway.yaml"] = "Gateway,NetworkPolicy",
+            ["edge-istio/kustomization.yaml"] = "Kustomization",
+            ["edge-istio/virtual-service.yaml"] = "VirtualService",
             ["edge-nginx/ingress.yaml"] = "Ingress,Ingress,NetworkPolicy",
             ["edge-nginx/kustomization.yaml"] = "Kustomization",
             ["gateway.yaml"] = "ConfigMap,Deployment,Service,PodDisruptionBudget,Ingress,Ingress",
@@ -42,6 +46,11 @@ public sealed class ManifestStructureTests(PublishedManifests published)
         var monitor = published.Files["monitoring.yaml"].Replace("    path: /metrics\n", "    path: /metrics\n    honorLabelz: true\n", StringComparison.Ordinal);
         Assert.NotEqual(published.Files["monitoring.yaml"], monitor);
         Assert.ThrowsAny<YamlException>(() => KubernetesYaml.LoadAllFromString(monitor, KubernetesPublish.CustomTypes, strict: true));
+
+        var istio = $"{KubernetesPublisher.IstioFolder}/virtual-service.yaml";
+        var virtualService = published.Files[istio].Replace("        port:\n", "        subset: canary\n        port:\n", StringComparison.Ordinal);
+        Assert.NotEqual(published.Files[istio], virtualService);
+        Assert.ThrowsAny<YamlException>(() => KubernetesYaml.LoadAllFromString(virtualService, KubernetesPublish.CustomTypes, strict: true));
     }
 
     [Fact]
@@ -114,6 +123,7 @@ public sealed class ManifestStructureTests(PublishedManifests published)
     [Theory]
     [InlineData("")]
     [InlineData(KubernetesPublisher.EdgeFolder)]
+    [InlineData(KubernetesPublisher.IstioFolder)]
     public void Kustomization_lists_exactly_the_yaml_files_of_its_folder(string folder)
     {
         var prefix = folder.Length == 0 ? "" : folder + "/";

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ServingStack.Tests.Fixtures;
 
@@ -10,13 +9,12 @@ public sealed class AspireManifestTests
     [Fact]
     public async Task Committed_aspire_manifest_matches_a_fresh_publish()
     {
-        var appHost = BuiltProject.DllPath("ServingStack.AppHost");
         var root = BuiltProject.RepositoryRoot();
         // Written beside the committed file: project paths in the manifest are relative to its folder.
         var fresh = Path.Combine(root, $"aspire-manifest.check-{Guid.NewGuid():N}.json");
         try
         {
-            var output = await RunAsync(appHost, root, "--publisher", "manifest", "--output-path", fresh);
+            var output = await AppHostCommand.RunAsync("--publisher", "manifest", "--output-path", fresh);
             Assert.True(File.Exists(fresh), $"The manifest publisher wrote nothing:\n{output}");
             var committed = await File.ReadAllTextAsync(Path.Combine(root, "aspire-manifest.json"));
             var published = await File.ReadAllTextAsync(fresh);
@@ -52,24 +50,5 @@ public sealed class AspireManifestTests
         publisher = ["image-registry", "image-tag", "ingress-host", "ingress-tls-secret"];
         //#endif
         Assert.Equal(publisher, names.Skip(5));
-    }
-
-    private static async Task<string> RunAsync(string dll, string workingDirectory, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(cts.Token);
-        var output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}:\n{output}");
-        return output;
     }
 }

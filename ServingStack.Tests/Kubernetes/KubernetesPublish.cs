@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ServingStack.AppHost.Kubernetes;
 using ServingStack.AppHost.Kubernetes.Crds;
 using ServingStack.Tests.Fixtures;
@@ -19,29 +18,9 @@ public static class KubernetesPublish
         [$"{IstioGateway.KubeApiVersion}/{IstioGateway.KubeKind}"] = typeof(IstioGateway),
     };
 
-    public static async Task<string> RunAsync(string outputFolder)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = BuiltProject.RepositoryRoot(),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        // --clear-cache: Aspire otherwise reuses parameter values saved by an earlier publish on this machine.
-        foreach (var arg in new[] { BuiltProject.DllPath("ServingStack.AppHost"), "--operation", "publish", "--step", KubernetesPublisher.StepName, "--output-path", outputFolder, "--clear-cache", "true" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(cts.Token);
-        var output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"publish-kubernetes exited {process.ExitCode}:\n{output}");
-        return output;
-    }
+    // --clear-cache: Aspire otherwise reuses parameter values saved by an earlier publish on this machine.
+    public static Task<string> RunAsync(string outputFolder) =>
+        AppHostCommand.RunAsync("--operation", "publish", "--step", KubernetesPublisher.StepName, "--output-path", outputFolder, "--clear-cache", "true");
 
     /// <summary>Every file under <paramref name="folder"/>, by '/'-separated relative path, in ordinal order.</summary>
     public static SortedDictionary<string, string> ReadFolder(string folder) =>

@@ -70,6 +70,12 @@ public sealed class ServingOptions
     /// <summary>Default batching parameters (<c>--batching_parameters_file</c>): JSON or TF Serving's text format.</summary>
     public string? BatchingParametersFile { get; set; }
 
+    /// <summary>
+    /// <c>--monitoring_config_file</c>: TF Serving's MonitoringConfig in text format; its <c>prometheus_config</c> turns on
+    /// TF Serving's own metric series at the configured path. Unset: only our <c>/metrics</c>.
+    /// </summary>
+    public string? MonitoringConfigFile { get; set; }
+
     /// <summary>Defaults for every model's ONNX Runtime session; a model's own <c>execution</c> block overrides fields.</summary>
     public ExecutionSettings Execution { get; set; } = new();
 }

@@ -21,6 +21,7 @@ public static class ServingCommandLine
         ["--max_request_body_bytes"] = "Serving:MaxRequestBodyBytes",
         ["--enable_batching"] = "Serving:EnableBatching",
         ["--batching_parameters_file"] = "Serving:BatchingParametersFile",
+        ["--monitoring_config_file"] = "Serving:MonitoringConfigFile",
         ["--execution_provider"] = "Serving:Execution:Provider",
         ["--device_id"] = "Serving:Execution:DeviceId",
         ["--allow_spinning"] = "Serving:Execution:AllowSpinning",

@@ -396,6 +396,7 @@ public sealed class DynamicBatcher : IDisposable
         {
             outputs = _session.Run(inputs, first.Outputs);
             _metrics.RecordBatch(_tags, rows, padded, Stopwatch.GetElapsedTime(started));
+            _metrics.RecordBatchedRequests(_tags, batch);
             foreach (var output in outputs)
             {
                 if (output.Shape.Length == 0 || output.Shape[0] != padded)

@@ -7,6 +7,7 @@ using OpenTelemetry.Metrics;
 using ServingStack.Inference.Configuration;
 using ServingStack.Inference.Health;
 using ServingStack.Inference.Metrics;
+using ServingStack.Inference.Monitoring;
 using ServingStack.Inference.Protocols;
 using ServingStack.Inference.Protocols.OpenInference;
 using ServingStack.Inference.Protocols.OpenInference.Grpc;
@@ -27,6 +28,7 @@ public static class InferenceServerExtensions
         services.AddSingleton<IConfigureOptions<ModelServerConfig>, ModelServerConfigSetup>();
         services.AddOptions<ModelServerConfig>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelServerConfig>, ModelServerConfigValidator>();
+        builder.AddTfServingMonitoring();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ServingMetrics>();
@@ -103,6 +105,7 @@ public static class InferenceServerExtensions
         app.MapHealthChecks("/healthz", new() { Predicate = r => r.Tags.Contains(Extensions.LivenessTag) });
         app.MapHealthChecks("/ready", new() { Predicate = r => r.Tags.Contains(Extensions.ReadinessTag) });
         app.MapPrometheusScrapingEndpoint();
+        app.MapTfServingMonitoring();
         app.MapTfServingApi();
         app.MapOpenInferenceApi();
         app.MapRepositoryApi();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ServingStack.Inference.Batching;
 
 namespace ServingStack.Inference.Metrics;
 
@@ -29,6 +30,7 @@ public sealed class ServingMetrics : IDisposable
     private readonly Histogram<double> _loadDuration;
     private readonly ConcurrentDictionary<object, (string Model, string Version, Func<int> Depth)> _queues = new();
     private Func<IEnumerable<(string Model, string Version, int State)>>? _modelStates;
+    private TfServingMetrics? _tfServing;
 
     public ServingMetrics(IMeterFactory meterFactory)
     {
@@ -54,6 +56,14 @@ public sealed class ServingMetrics : IDisposable
 
     public Meter Meter => _meter;
 
+    /// <summary>
+    /// TF Serving's series, when <c>--monitoring_config_file</c> turns them on (set before the server starts); null
+    /// otherwise, and then nothing is recorded for them.
+    /// </summary>
+    public TfServingMetrics? TfServing => _tfServing;
+
+    internal void EnableTfServing(TfServingMetrics tfServing) => _tfServing = tfServing;
+
     private static InstrumentAdvice<double> Seconds() => new() { HistogramBucketBoundaries = s_secondsBuckets };
 
     /// <summary>Counts one finished inference request and its duration. <paramref name="status"/> is a canonical code name.</summary>
@@ -68,19 +78,55 @@ public sealed class ServingMetrics : IDisposable
         };
         _requests.Add(1, tags);
         _requestDuration.Record(duration.TotalSeconds, tags);
+        _tfServing?.RecordRequest(model, protocol, status, duration);
     }
 
-    public void RecordQueueWait(in TagList versionTags, TimeSpan wait) => _queueDuration.Record(wait.TotalSeconds, versionTags);
+    public void RecordQueueWait(in TagList versionTags, TimeSpan wait)
+    {
+        _queueDuration.Record(wait.TotalSeconds, versionTags);
+        _tfServing?.RecordQueueWait(wait);
+    }
 
     public void RecordBatch(in TagList versionTags, int rows, int paddedSize, TimeSpan compute)
     {
         _batchRows.Record(rows, versionTags);
         _batchSize.Record(paddedSize, versionTags);
         _computeDuration.Record(compute.TotalSeconds, versionTags);
+        _tfServing?.RecordBatch(rows, paddedSize);
     }
 
+    /// <summary>
+    /// After a batch ran: each request's rows and its time from entering the queue to now (TF Serving's input batch
+    /// size and runtime latency, whose batching session also times a request from its enqueue). Only TF's series use it.
+    /// </summary>
+    internal void RecordBatchedRequests(in TagList versionTags, List<BatchItem> batch)
+    {
+        if (_tfServing is not { } tf)
+        {
+            return;
+        }
+
+        var model = ModelOf(versionTags);
+        var now = Stopwatch.GetTimestamp();
+        foreach (var item in batch)
+        {
+            tf.RecordInputBatchSize(item.Rows);
+            tf.RecordRuntime(model, Stopwatch.GetElapsedTime(item.EnqueuedAt, now));
+        }
+    }
+
+    /// <summary>A request's successful run without batching (TF Serving's runtime latency; nothing of ours).</summary>
+    public void RecordRuntime(string model, TimeSpan runtime) => _tfServing?.RecordRuntime(model, runtime);
+
     public void RecordLoad(string model, string version, bool succeeded, TimeSpan duration) =>
+        RecordLoad(model, version, string.Empty, succeeded, duration);
+
+    /// <summary>A load attempt of the version folder <paramref name="path"/> (TF Serving's series key loads by path).</summary>
+    public void RecordLoad(string model, string version, string path, bool succeeded, TimeSpan duration)
+    {
         _loadDuration.Record(duration.TotalSeconds, new TagList { { "model", model }, { "version", version }, { "outcome", succeeded ? "success" : "failure" } });
+        _tfServing?.RecordLoad(path, succeeded, duration);
+    }
 
     /// <summary>Reports a batch queue's depth until the returned handle is disposed.</summary>
     public IDisposable TrackQueue(string model, string version, Func<int> depth)
@@ -112,6 +158,19 @@ public sealed class ServingMetrics : IDisposable
         {
             yield return new Measurement<int>(state, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("version", version));
         }
+    }
+
+    private static string ModelOf(in TagList tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "model")
+            {
+                return tag.Value as string ?? string.Empty;
+            }
+        }
+
+        return string.Empty;
     }
 
     public void Dispose() => _meter.Dispose();

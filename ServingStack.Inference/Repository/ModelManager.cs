@@ -347,6 +347,7 @@ public sealed partial class ModelManager : BackgroundService
                 var version = new ModelVersion(model.Name, number, path, v => Log.Unloaded(_logger, v.ModelName, v.Version))
                 {
                     FileStamp = stamp,
+                    Metrics = _metrics,
                     FailedAttempts = existing?.Error is not null && stamp == existing.FileStamp ? existing.FailedAttempts : 0,
                 };
                 versions.Add(version);
@@ -440,7 +441,7 @@ public sealed partial class ModelManager : BackgroundService
                 model.UpdateLabels();
             }
 
-            _metrics.RecordLoad(model.Name, VersionText(version), true, _time.GetElapsedTime(started));
+            _metrics.RecordLoad(model.Name, VersionText(version), version.Path, true, _time.GetElapsedTime(started));
             Log.Available(_logger, model.Name, version.Version, session.ExecutionProvider, _time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex)
@@ -450,7 +451,7 @@ public sealed partial class ModelManager : BackgroundService
             version.FailedAttempts++;
             version.RetryAt = _time.GetUtcNow() + RetryDelay(version.FailedAttempts);
             version.MarkFailed(message);
-            _metrics.RecordLoad(model.Name, VersionText(version), false, _time.GetElapsedTime(started));
+            _metrics.RecordLoad(model.Name, VersionText(version), version.Path, false, _time.GetElapsedTime(started));
             Log.LoadFailed(_logger, model.Name, version.Version, version.FailedAttempts, RetryDelay(version.FailedAttempts).TotalSeconds, message);
         }
         finally

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using ServingStack.Inference.Batching;
+using ServingStack.Inference.Metrics;
 using ServingStack.Inference.Protocols;
 using ServingStack.Inference.Runtime;
 
@@ -40,6 +42,9 @@ public sealed class ModelVersion
     /// <summary>What the version's folder looked like when it was loaded, to notice replaced files after a failure.</summary>
     internal string? FileStamp { get; init; }
 
+    /// <summary>Where an unbatched run reports its time (TF Serving's runtime latency); the batcher reports batched ones.</summary>
+    internal ServingMetrics? Metrics { get; init; }
+
     /// <summary>Failed loads of these same files in a row; drives the retry backoff.</summary>
     internal int FailedAttempts { get; set; }
 
@@ -65,7 +70,13 @@ public sealed class ModelVersion
             return batcher.SubmitAsync(orderedInputs, outputs, timeout, cancellationToken);
         }
 
+        var started = Stopwatch.GetTimestamp();
         var produced = ModelInvoker.Run(Session, orderedInputs, outputs, out var error);
+        if (error is null)
+        {
+            Metrics?.RecordRuntime(ModelName, Stopwatch.GetElapsedTime(started));
+        }
+
         return ValueTask.FromResult(new InferenceOutcome(produced, error));
     }
 

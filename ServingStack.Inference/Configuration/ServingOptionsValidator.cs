@@ -33,9 +33,13 @@ public sealed class ServingOptionsValidator(IConfiguration? configuration = null
         var hasBase = !string.IsNullOrWhiteSpace(options.ModelBasePath);
         var hasFile = !string.IsNullOrWhiteSpace(options.ModelConfigFile);
         var hasList = configuration?.GetSection(ServingOptions.ModelConfigListSection).Exists() == true;
-        if ((hasBase ? 1 : 0) + (hasFile ? 1 : 0) + (hasList ? 1 : 0) > 1)
+        if (hasBase && hasFile)
         {
-            errors.Add($"Pass one of --model_config_file, --model_base_path or {ServingOptions.ModelConfigListSection} (environment), not several.");
+            errors.Add("Pass either --model_config_file or --model_base_path, not both.");
+        }
+        else if (hasList && (hasBase || hasFile))
+        {
+            errors.Add($"Pass either {(hasFile ? "--model_config_file" : "--model_base_path")} or {ServingOptions.ModelConfigListSection} (environment), not both.");
         }
         else if (!hasBase && !hasFile && !hasList)
         {

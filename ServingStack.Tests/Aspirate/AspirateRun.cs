@@ -77,7 +77,8 @@ public sealed class AspirateRun : IAsyncLifetime
 
         // aspirate targets net9.0 (rolled forward here) and keeps its state under XDG_DATA_HOME, away from the home folder.
         start.Environment["DOTNET_ROLL_FORWARD"] = "Major";
-        start.Environment["XDG_DATA_HOME"] = Path.Combine(_work, "xdg");
+        // The folder must exist: .NET reports a missing one as no folder, and aspirate then writes into the working directory.
+        start.Environment["XDG_DATA_HOME"] = Directory.CreateDirectory(Path.Combine(_work, "xdg")).FullName;
         start.Environment["NO_COLOR"] = "1";
         Process process;
         try

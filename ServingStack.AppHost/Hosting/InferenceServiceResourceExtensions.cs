@@ -2,10 +2,21 @@ namespace ServingStack.AppHost.Hosting;
 
 public static class InferenceServiceResourceExtensions
 {
+    /// <summary>The sync settings a published server reads to fill its repository at start (see AddInferenceService).</summary>
+    public const string StartupSyncSource = "ModelSync__Source";
+
+    public const string StartupSyncTarget = "ModelSync__Target";
+
+    public const string StartupSyncS3Endpoint = "ModelSync__S3Endpoint";
+
     /// <summary>
-    /// Adds an inference server: REST (<c>rest</c>, container port 8501) and gRPC (<c>grpc</c>, h2c, 8500) endpoints,
-    /// a readiness check on <c>/ready</c>, and the model config and batching files the graph describes (written under
-    /// <c>.servingstack/{name}</c> locally; a ConfigMap at <c>/etc/servingstack</c> when published).
+    /// Adds an inference server: REST (<c>rest</c>, container port 8501) and gRPC (<c>grpc</c>, h2c, 8500) endpoints and a
+    /// readiness check on <c>/ready</c>. Locally it reads the model config and batching files the graph describes (written
+    /// under <c>.servingstack/{name}</c>). Published (aspire-manifest.json), everything it needs is in its environment: the
+    /// models and batching parameters (<c>Serving__ModelConfigList__*</c>, <c>Serving__BatchingParameters__*</c>) and its
+    /// sync's source, which it copies into <see cref="ServingPaths.StartupSyncModelStore"/> before it starts, so any tool
+    /// that deploys the manifest gets running servers. Our Kubernetes publisher replaces the three with a ConfigMap and
+    /// the sync's init container and sidecar.
     /// </summary>
     public static IResourceBuilder<InferenceServiceResource> AddInferenceService(this IDistributedApplicationBuilder builder, string name, int? restPort = null, int? grpcPort = null)
     {
@@ -20,17 +31,54 @@ public static class InferenceServiceResourceExtensions
             .WithHttpHealthCheck("/ready", endpointName: "rest")
             .WithArgs(context =>
             {
-                var folder = publish ? ServingPaths.ConfigFolder : resource.LocalConfigFolder;
-                context.Args.Add($"--model_config_file={folder}/{ServingPaths.ModelConfigFileName}");
-                // Picks up a changed ConfigMap (or a regenerated local file) without a restart.
-                context.Args.Add("--model_config_file_poll_wait_seconds=30");
+                if (!publish)
+                {
+                    context.Args.Add($"--model_config_file={resource.LocalConfigFolder}/{ServingPaths.ModelConfigFileName}");
+                    // Picks up a regenerated local file without a restart.
+                    context.Args.Add("--model_config_file_poll_wait_seconds=30");
+                }
+
                 if (resource.Batching is not null)
                 {
                     context.Args.Add("--enable_batching=true");
-                    context.Args.Add($"--batching_parameters_file={folder}/{ServingPaths.BatchingConfigFileName}");
+                    if (!publish)
+                    {
+                        context.Args.Add($"--batching_parameters_file={resource.LocalConfigFolder}/{ServingPaths.BatchingConfigFileName}");
+                    }
                 }
 
                 context.Args.Add(resource.Gpus > 0 ? "--execution_provider=cuda" : "--execution_provider=cpu");
+            })
+            .WithEnvironment(context =>
+            {
+                if (!publish)
+                {
+                    return;
+                }
+
+                var env = context.EnvironmentVariables;
+                foreach (var (key, value) in ServingConfigFiles.ModelConfigEnvironment(resource.Models, ServingPaths.StartupSyncModelStore))
+                {
+                    env[key] = value;
+                }
+
+                if (resource.Batching is { } batching)
+                {
+                    foreach (var (key, value) in ServingConfigFiles.BatchingEnvironment(batching))
+                    {
+                        env[key] = value;
+                    }
+                }
+
+                if (resource.ModelSync is { } sync)
+                {
+                    env[StartupSyncSource] = sync.PublishedSource;
+                    env[StartupSyncTarget] = ServingPaths.StartupSyncModelStore;
+                    if (sync.S3Endpoint is { } endpoint)
+                    {
+                        env[StartupSyncS3Endpoint] = endpoint;
+                    }
+                }
             });
 
         if (builder.ExecutionContext.IsRunMode)

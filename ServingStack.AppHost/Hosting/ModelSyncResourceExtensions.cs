@@ -32,13 +32,20 @@ public static class ModelSyncResourceExtensions
             });
         }
 
-        return builder.AddResource(resource)
+        var sync = builder.AddResource(resource)
             .WithServingDefaults(new Projects.ServingStack_ModelSync())
             .WithHttpEndpoint(name: "http", targetPort: publish ? ServingPaths.ModelSyncPort : null)
             .WithHttpHealthCheck("/ready", endpointName: "http")
             .WithEnvironment(context =>
             {
                 var env = context.EnvironmentVariables;
+                if (publish)
+                {
+                    // An endpoint of Kestrel's own configuration wins over ASPNETCORE_URLS, which deployment tools set
+                    // to a port of their choosing: the sync listens where its Service and probes say.
+                    env["Kestrel__Endpoints__http__Url"] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"http://*:{ServingPaths.ModelSyncPort}");
+                }
+
                 env["ModelSync__Source"] = publish ? source.Resource : resource.LocalSource;
                 env["ModelSync__Target"] = publish ? ServingPaths.ModelStore : resource.LocalTarget;
                 env["ModelSync__Interval"] = resource.IntervalArgument;
@@ -48,6 +55,16 @@ public static class ModelSyncResourceExtensions
                     env["ModelSync__S3Endpoint"] = endpoint;
                 }
             });
+
+        if (publish)
+        {
+            // Published, the sync runs inside each inference pod (our publisher's init container and sidecar), or as a
+            // pass in the server's own process before it starts (any other tool; see AddInferenceService): a Deployment
+            // of its own would fill a folder no server reads.
+            sync.ExcludeFromManifest();
+        }
+
+        return sync;
     }
 
     /// <summary>How often the sync polls its source (the init container always runs once).</summary>

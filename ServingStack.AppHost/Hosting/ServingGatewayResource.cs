@@ -30,7 +30,7 @@ public sealed class ServingGatewayResource(string name) : ProjectResource(name)
     }
 
     /// <summary>
-    /// The gateway's routing configuration as flat keys (<c>ReverseProxy:...</c>, <c>Gateway:Splits:...</c>):
+    /// The gateway's routing configuration as flat keys (<c>ReverseProxy:Clusters:...</c>, <c>Gateway:Splits:...</c>):
     /// environment variables locally and in the manifest, a ConfigMap (reloaded at run time) in Kubernetes.
     /// </summary>
     public SortedDictionary<string, string> RoutingConfiguration()
@@ -41,13 +41,15 @@ public sealed class ServingGatewayResource(string name) : ProjectResource(name)
             return config;
         }
 
-        var entry = _services[0];
-        Add("ReverseProxy:Routes:v1:ClusterId", entry.Name);
-        Add("ReverseProxy:Routes:v1:Match:Path", "/v1/{**rest}");
-        Add("ReverseProxy:Routes:v2:ClusterId", entry.Name);
-        Add("ReverseProxy:Routes:v2:Match:Path", "/v2/{**rest}");
-        Add("ReverseProxy:Routes:grpc:ClusterId", GrpcCluster(entry));
-        Add("ReverseProxy:Routes:grpc:Match:Path", "/inference.GRPCInferenceService/{**rest}");
+        // No routes: the gateway derives /v1, /v2 and the gRPC services' routes from the splits (the first split's stable
+        // target) or, without splits, from its default clusters, so no value here holds a route template's braces,
+        // which manifest tools read as placeholders.
+        if (_splits.Count == 0)
+        {
+            Add("Gateway:DefaultCluster", _services[0].Name);
+            Add("Gateway:DefaultGrpcCluster", GrpcCluster(_services[0]));
+        }
+
         foreach (var service in _services)
         {
             // Service discovery names: "http://_rest.inference" resolves through services__inference__rest__N.

@@ -26,13 +26,24 @@ public static class ServingGatewayResourceExtensions
             });
     }
 
-    /// <summary>Route to <paramref name="service"/> (through service discovery), starting once it is healthy.</summary>
+    /// <summary>
+    /// Route to <paramref name="service"/> (through service discovery), starting once it is healthy. The discovery
+    /// entries (<c>services__{service}__{endpoint}__0</c>) are written as <c>http://{host}:{port}</c> rather than as the
+    /// endpoint's URL expression, which deployment tools may render without its scheme.
+    /// </summary>
     public static IResourceBuilder<ServingGatewayResource> WithReference(this IResourceBuilder<ServingGatewayResource> builder, IResourceBuilder<InferenceServiceResource> service)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(service);
         builder.Resource.AddService(service.Resource);
-        return ResourceBuilderExtensions.WithReference(builder, (IResourceBuilder<IResourceWithServiceDiscovery>)service).WaitFor(service);
+        foreach (var name in new[] { "rest", "grpc" })
+        {
+            var endpoint = service.GetEndpoint(name);
+            builder.WithEnvironment($"services__{service.Resource.Name}__{name}__0",
+                ReferenceExpression.Create($"http://{endpoint.Property(EndpointProperty.Host)}:{endpoint.Property(EndpointProperty.Port)}"));
+        }
+
+        return builder.WithReferenceRelationship(service).WaitFor(service);
     }
 
     /// <summary>

@@ -9,6 +9,12 @@ public static class ServingPaths
     /// <summary>The model repository (an emptyDir the sync fills and the server reads).</summary>
     public const string ModelStore = "/models";
 
+    /// <summary>
+    /// Where a server fills its own repository at start (the sync's <c>--once</c> pass in its process) when it runs
+    /// without our sidecar, as in a deployment generated from aspire-manifest.json: writable by a non-root user in any image.
+    /// </summary>
+    public const string StartupSyncModelStore = "/tmp/models";
+
     /// <summary>The folder the service's ConfigMap is mounted at.</summary>
     public const string ConfigFolder = "/etc/servingstack";
 

@@ -39,8 +39,8 @@ internal static class DeploymentBuilder
         {
             Name = ServerContainer,
             Image = graph.ImageFor(resource),
-            Args = ServerArgs(workload.Server.Args),
-            Env = EnvVars(workload.Server.Environment),
+            Args = ServerArgs(workload),
+            Env = EnvVars(ServerEnvironment(workload)),
             Ports = serverPorts.Select(p => new V1ContainerPort { Name = p.Name, ContainerPort = p.Port, Protocol = "TCP" }).ToList(),
             Resources = Resources(resource.Compute, resource.Gpus),
             // Liveness never depends on models: a slow or failed load must not restart the process.
@@ -180,10 +180,20 @@ internal static class DeploymentBuilder
         return environment;
     }
 
-    /// <summary>The graph's server arguments plus the drain flags that match the pod's shutdown timeline.</summary>
-    public static List<string> ServerArgs(IReadOnlyList<string> graphArgs)
+    /// <summary>
+    /// The graph's server arguments plus the files of the service's ConfigMap (re-read every 30 s, so an edit needs no
+    /// restart) and the drain flags that match the pod's shutdown timeline.
+    /// </summary>
+    public static List<string> ServerArgs(InferenceWorkload workload)
     {
-        var args = graphArgs.ToList();
+        var args = workload.Server.Args.ToList();
+        args.Add($"--model_config_file={ServingPaths.ConfigFolder}/{ServingPaths.ModelConfigFileName}");
+        args.Add($"--model_config_file_poll_wait_seconds={ModelConfigPollSeconds}");
+        if (workload.Resource.Batching is not null)
+        {
+            args.Add($"--batching_parameters_file={ServingPaths.ConfigFolder}/{ServingPaths.BatchingConfigFileName}");
+        }
+
         AddUnlessSet("--drain_delay_seconds", DrainTimings.ServerDrainDelaySeconds);
         AddUnlessSet("--shutdown_grace_seconds", DrainTimings.ServerShutdownGraceSeconds);
         return args;
@@ -196,6 +206,18 @@ internal static class DeploymentBuilder
             }
         }
     }
+
+    /// <summary>
+    /// The graph's server environment minus what the pod provides otherwise: the model config and batching parameters
+    /// (the ConfigMap's files) and the sync settings for a pass at start (the sync init container and sidecar).
+    /// </summary>
+    public static List<KeyValuePair<string, string>> ServerEnvironment(InferenceWorkload workload) =>
+        workload.Server.Environment.Where(e => !s_replacedServerKeys.Any(p => e.Key.StartsWith(p, StringComparison.Ordinal))).ToList();
+
+    private static readonly string[] s_replacedServerKeys = ["Serving__ModelConfigList__", "Serving__BatchingParameters__", "ModelSync__"];
+
+    /// <summary>How often the server re-reads the mounted model config (a ConfigMap update lands within about a minute).</summary>
+    public const int ModelConfigPollSeconds = 30;
 
     public static EndpointPort SyncPort(InferenceWorkload workload) =>
         EndpointPort.Of(workload.Sync, prefix: "sync-").Single();

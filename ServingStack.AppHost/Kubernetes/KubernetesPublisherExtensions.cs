@@ -10,8 +10,10 @@ public static class KubernetesPublisherExtensions
     /// <summary>
     /// Adds the <c>publish-kubernetes</c> pipeline step: <c>dotnet run --project ServingStack.AppHost -- --operation
     /// publish --step publish-kubernetes --output-path ../deploy/k8s</c> writes the graph's Kubernetes manifests there.
-    /// The arguments are the defaults of four parameters, <c>image-registry</c>, <c>image-tag</c>, <c>ingress-host</c>
-    /// and <c>ingress-tls-secret</c>, resolved at publish time: <c>--Parameters:image-tag=1.2.3</c> overrides one.
+    /// The arguments are defaults of four settings, <c>Parameters:image-registry</c>, <c>Parameters:image-tag</c>,
+    /// <c>Parameters:ingress-host</c> and <c>Parameters:ingress-tls-secret</c>, read from configuration at publish time:
+    /// <c>--Parameters:image-tag=1.2.3</c> overrides one. They are not Aspire parameters: only this step uses them, and
+    /// parameters would appear in aspire-manifest.json, where tools that deploy it ask for (or invent) their values.
     /// </summary>
     public static IDistributedApplicationBuilder AddKubernetesPublisher(
         this IDistributedApplicationBuilder builder,
@@ -22,10 +24,11 @@ public static class KubernetesPublisherExtensions
         string @namespace = "servingstack")
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var registryParameter = Parameter("image-registry", imageRegistry);
-        var tagParameter = Parameter("image-tag", imageTag);
-        var hostParameter = Parameter("ingress-host", ingressHost);
-        var tlsParameter = Parameter("ingress-tls-secret", ingressTlsSecret);
+        var configuration = builder.Configuration;
+        var registry = Setting("image-registry", imageRegistry);
+        var tag = Setting("image-tag", imageTag);
+        var host = Setting("ingress-host", ingressHost);
+        var tls = Setting("ingress-tls-secret", ingressTlsSecret);
 
 #pragma warning disable ASPIREPIPELINES001, ASPIREPIPELINES004 // The pipeline API is marked experimental in Aspire 13.
         builder.Pipeline.AddStep(KubernetesPublisher.StepName, async context =>
@@ -34,10 +37,10 @@ public static class KubernetesPublisherExtensions
             var settings = new KubernetesPublishSettings
             {
                 Namespace = @namespace,
-                ImageRegistry = await ValueAsync(registryParameter, cancellationToken),
-                ImageTag = await ValueAsync(tagParameter, cancellationToken),
-                IngressHost = await ValueAsync(hostParameter, cancellationToken),
-                IngressTlsSecret = await ValueAsync(tlsParameter, cancellationToken),
+                ImageRegistry = registry(),
+                ImageTag = tag(),
+                IngressHost = host(),
+                IngressTlsSecret = tls(),
             };
             var files = await KubernetesPublisher.GenerateAsync(context.Model, context.ExecutionContext, settings, cancellationToken);
             var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
@@ -48,14 +51,10 @@ public static class KubernetesPublisherExtensions
 
         return builder;
 
-        IResourceBuilder<ParameterResource> Parameter(string name, string defaultValue)
+        Func<string> Setting(string name, string defaultValue)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(defaultValue, name);
-            return builder.AddParameter(name, new OverridableParameterDefault(defaultValue));
+            return () => configuration[$"Parameters:{name}"] is { Length: > 0 } value ? value : defaultValue;
         }
     }
-
-    private static async Task<string> ValueAsync(IResourceBuilder<ParameterResource> parameter, CancellationToken cancellationToken) =>
-        await parameter.Resource.GetValueAsync(cancellationToken)
-            ?? throw new InvalidOperationException($"Parameter '{parameter.Resource.Name}' has no value; pass --Parameters:{parameter.Resource.Name}=...");
 }

@@ -3,8 +3,11 @@ using k8s.Models;
 namespace ServingStack.AppHost.Kubernetes;
 
 /// <summary>
-/// ClusterIP Services named after their resource, each endpoint on its target port, so the in-cluster URL of an
-/// endpoint is <c>http://{resource}:{target port}</c> (what <see cref="ResourceEvaluator"/> binds service discovery to).
+/// Services named after their resource, each endpoint on its target port, so the in-cluster URL of an endpoint is
+/// <c>http://{resource}:{target port}</c> (what <see cref="ResourceEvaluator"/> binds service discovery to). An inference
+/// Service is headless: its name resolves to the addresses of its ready pods, which the gateway proxies to one by one
+/// (its load balancing, health checks and retries work per pod, and a scale-out is seen at the next resolution),
+/// instead of one virtual IP where kube-proxy picks a pod per connection and HTTP/2 traffic stays where it landed.
 /// </summary>
 internal static class ServiceBuilder
 {
@@ -13,12 +16,12 @@ internal static class ServiceBuilder
     /// is declared on an init container, and not every Kubernetes version resolves named target ports there.
     /// </summary>
     public static V1Service Inference(InferenceWorkload workload, PublishedGraph graph) =>
-        Create(workload.Name, ServingLabels.InferenceComponent, [.. EndpointPort.Of(workload.Resource)], DeploymentBuilder.SyncPort(workload), graph);
+        Create(workload.Name, ServingLabels.InferenceComponent, [.. EndpointPort.Of(workload.Resource)], DeploymentBuilder.SyncPort(workload), graph, headless: true);
 
     public static V1Service Gateway(GatewayWorkload workload, PublishedGraph graph) =>
-        Create(workload.Name, ServingLabels.GatewayComponent, EndpointPort.Of(workload.Resource), sidecar: null, graph);
+        Create(workload.Name, ServingLabels.GatewayComponent, EndpointPort.Of(workload.Resource), sidecar: null, graph, headless: false);
 
-    private static V1Service Create(string name, string component, IEnumerable<EndpointPort> ports, EndpointPort? sidecar, PublishedGraph graph) => new()
+    private static V1Service Create(string name, string component, IEnumerable<EndpointPort> ports, EndpointPort? sidecar, PublishedGraph graph, bool headless) => new()
     {
         ApiVersion = "v1",
         Kind = "Service",
@@ -26,6 +29,7 @@ internal static class ServiceBuilder
         Spec = new V1ServiceSpec
         {
             Type = "ClusterIP",
+            ClusterIP = headless ? "None" : null,
             Selector = ServingLabels.Selector(name),
             Ports =
             [

@@ -10,7 +10,10 @@ namespace ServingStack.Gateway.Hosting;
 
 public static class GatewayExtensions
 {
-    /// <summary>Options, YARP from <c>ReverseProxy</c> (with service discovery), splits, metrics, canary analysis, Kestrel.</summary>
+    /// <summary>
+    /// Options, YARP from <c>ReverseProxy</c> (with service discovery, one destination per pod address, and routes derived
+    /// from the splits), splits, metrics, canary analysis, Kestrel.
+    /// </summary>
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -40,7 +43,10 @@ public static class GatewayExtensions
 
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddServiceDiscoveryDestinationResolver();
+            .AddServiceDiscoveryDestinationResolver()
+            .AddPodAddressDiscovery();
+        // The /v1, /v2 and gRPC routes, derived from the splits unless ReverseProxy:Routes names them itself.
+        services.AddSingleton<Yarp.ReverseProxy.Configuration.IProxyConfigProvider, DefaultRouteConfigProvider>();
 
         services.AddSingleton<GatewayEndpoints>();
         builder.WebHost.ConfigureKestrel((context, kestrel) =>

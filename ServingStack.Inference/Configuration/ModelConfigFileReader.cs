@@ -325,6 +325,12 @@ public static class ModelConfigFileReader
             return i;
         }
 
+        // Proto3 JSON accepts int32 as a string too (and configuration keys are always strings).
+        if (value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out i))
+        {
+            return i;
+        }
+
         errors.Add($"{where}: expected an integer");
         return null;
     }

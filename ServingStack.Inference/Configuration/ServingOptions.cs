@@ -25,6 +25,16 @@ public sealed class ServingOptions
     /// <summary><c>--model_config_file</c>: JSON, or TF Serving's text format.</summary>
     public string? ModelConfigFile { get; set; }
 
+    /// <summary>
+    /// The section that holds the model config list as configuration keys, TF Serving's field names under an index
+    /// (<c>Serving__ModelConfigList__0__name=mnist</c>, <c>..__base_path</c>, <c>..__model_version_policy__specific__versions__0</c>,
+    /// <c>..__version_labels__stable</c>): models from the environment alone, with no file to mount. Not reloaded.
+    /// </summary>
+    public const string ModelConfigListSection = SectionName + ":ModelConfigList";
+
+    /// <summary>Batching parameters as configuration keys (<c>Serving__BatchingParameters__max_batch_size=32</c>), when no file is given.</summary>
+    public const string BatchingParametersSection = SectionName + ":BatchingParameters";
+
     /// <summary>Seconds between scans of the base paths for new or removed versions (<c>--file_system_poll_wait_seconds</c>); 0 scans once.</summary>
     public int FileSystemPollWaitSeconds { get; set; } = 1;
 

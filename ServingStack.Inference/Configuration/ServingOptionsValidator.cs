@@ -5,7 +5,7 @@ using ServingStack.Inference.Runtime;
 namespace ServingStack.Inference.Configuration;
 
 /// <summary>Collects every problem in <see cref="ServingOptions"/> so one failed start lists them all.</summary>
-public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
+public sealed class ServingOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<ServingOptions>
 {
     public ValidateOptionsResult Validate(string? name, ServingOptions options)
     {
@@ -32,13 +32,18 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
 
         var hasBase = !string.IsNullOrWhiteSpace(options.ModelBasePath);
         var hasFile = !string.IsNullOrWhiteSpace(options.ModelConfigFile);
+        var hasList = configuration?.GetSection(ServingOptions.ModelConfigListSection).Exists() == true;
         if (hasBase && hasFile)
         {
             errors.Add("Pass either --model_config_file or --model_base_path, not both.");
         }
-        else if (!hasBase && !hasFile)
+        else if (hasList && (hasBase || hasFile))
         {
-            errors.Add("No models to serve: pass --model_config_file=FILE, or --model_base_path=DIR with --model_name=NAME.");
+            errors.Add($"Pass either {(hasFile ? "--model_config_file" : "--model_base_path")} or {ServingOptions.ModelConfigListSection} (environment), not both.");
+        }
+        else if (!hasBase && !hasFile && !hasList)
+        {
+            errors.Add($"No models to serve: pass --model_config_file=FILE, --model_base_path=DIR with --model_name=NAME, or {ServingOptions.ModelConfigListSection} (environment).");
         }
 
         if (hasBase && !ModelConfigValidation.IsValidModelName(options.ModelName))

@@ -42,13 +42,37 @@ public sealed class AspireManifestTests
             }
         }
 
+        // The sync runs inside the servers' pods, so it has no resource of its own; the Kubernetes publisher's settings
+        // are not parameters (a tool deploying the manifest would ask for values nothing uses, or invent them).
         var names = resources.Select(r => r.Key).ToList();
-        Assert.Equal(["modelsync-source", "modelsync", "inference", "inference-canary", "gateway"], names.Take(5));
-        // The Kubernetes publisher's parameters (without it, a solution made from the template has none).
-        string[] publisher = [];
-        //#if (kubernetes)
-        publisher = ["image-registry", "image-tag", "ingress-host", "ingress-tls-secret"];
-        //#endif
-        Assert.Equal(publisher, names.Skip(5));
+        Assert.Equal(["modelsync-source", "inference", "inference-canary", "gateway"], names);
+    }
+
+    [Fact]
+    public async Task Aspire_manifest_values_need_no_configuration_files_and_hold_no_literal_braces()
+    {
+        var resources = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(BuiltProject.RepositoryRoot(), "aspire-manifest.json")))!["resources"]!.AsObject();
+        foreach (var (name, resource) in resources.Where(r => r.Value!["type"]!.GetValue<string>().StartsWith("project.", StringComparison.Ordinal)))
+        {
+            var values = (resource!["env"]?.AsObject().Select(e => (e.Key, Value: e.Value!.GetValue<string>())) ?? [])
+                .Concat(resource["args"]?.AsArray().Select(a => ("arg", Value: a!.GetValue<string>())) ?? []);
+            foreach (var (key, value) in values)
+            {
+                // Braces only as whole placeholders ({resource.bindings.endpoint.property}, {parameter.value}).
+                var bare = System.Text.RegularExpressions.Regex.Replace(value, @"\{[A-Za-z0-9-]+\.(bindings\.[A-Za-z0-9-]+\.[A-Za-z]+|value)\}", "");
+                Assert.False(bare.Contains('{', StringComparison.Ordinal) || bare.Contains('}', StringComparison.Ordinal), $"{name}: {key}={value} holds a literal brace");
+                Assert.DoesNotContain("/etc/servingstack", value, StringComparison.Ordinal);
+                // A URL placeholder is rendered without a scheme by some tools: every URL is spelled out.
+                Assert.DoesNotContain(".url}", value, StringComparison.Ordinal);
+            }
+        }
+
+        var gateway = resources["gateway"]!["env"]!.AsObject();
+        Assert.Equal("http://{inference.bindings.rest.host}:{inference.bindings.rest.port}", gateway["services__inference__rest__0"]!.GetValue<string>());
+        Assert.DoesNotContain(gateway, e => e.Key.StartsWith("ReverseProxy__Routes__", StringComparison.Ordinal));
+        var inference = resources["inference"]!["env"]!.AsObject();
+        Assert.Equal("mnist", inference["Serving__ModelConfigList__0__name"]!.GetValue<string>());
+        Assert.Equal("{modelsync-source.value}", inference["ModelSync__Source"]!.GetValue<string>());
+        Assert.Equal("/tmp/models", inference["ModelSync__Target"]!.GetValue<string>());
     }
 }

@@ -16,8 +16,10 @@ public sealed class ServingGatewayResourceTests
 
         var config = gateway.Resource.RoutingConfiguration();
 
-        Assert.Equal("stable-svc", config["ReverseProxy:Routes:v1:ClusterId"]);
-        Assert.Equal("stable-svc-grpc", config["ReverseProxy:Routes:grpc:ClusterId"]);
+        // No routes (the gateway derives them from the splits) and so no value with a brace.
+        Assert.DoesNotContain(config.Keys, k => k.StartsWith("ReverseProxy:Routes:", StringComparison.Ordinal));
+        Assert.DoesNotContain(config.Values, v => v.Contains('{', StringComparison.Ordinal) || v.Contains('}', StringComparison.Ordinal));
+        Assert.False(config.ContainsKey("Gateway:DefaultCluster"));
         Assert.Equal("http://_rest.canary-svc", config["ReverseProxy:Clusters:canary-svc:Destinations:canary-svc:Address"]);
         Assert.Equal("http://_grpc.canary-svc", config["ReverseProxy:Clusters:canary-svc-grpc:Destinations:canary-svc:Address"]);
         Assert.Equal("2", config["ReverseProxy:Clusters:canary-svc-grpc:HttpRequest:Version"]);
@@ -33,6 +35,22 @@ public sealed class ServingGatewayResourceTests
             config.GetValueOrDefault($"Gateway:Splits:mnist:Targets:{i}:Label"),
             config[$"Gateway:Splits:mnist:Targets:{i}:Version"],
             config[$"Gateway:Splits:mnist:Targets:{i}:Weight"]);
+    }
+
+    [Fact]
+    public void Without_a_split_the_first_referenced_service_is_the_default_cluster_for_derived_routes()
+    {
+        var builder = DistributedApplication.CreateBuilder([]);
+        var first = builder.AddInferenceService("first").WithModel("mnist", version: 1);
+        var second = builder.AddInferenceService("second").WithModel("mnist", version: 2);
+        var gateway = builder.AddServingGateway("gw").WithReference(first).WithReference(second);
+
+        var config = gateway.Resource.RoutingConfiguration();
+
+        Assert.Equal("first", config["Gateway:DefaultCluster"]);
+        Assert.Equal("first-grpc", config["Gateway:DefaultGrpcCluster"]);
+        Assert.Equal("http://_rest.second", config["ReverseProxy:Clusters:second:Destinations:second:Address"]);
+        Assert.DoesNotContain(config.Keys, k => k.StartsWith("ReverseProxy:Routes:", StringComparison.Ordinal));
     }
 
     [Fact]

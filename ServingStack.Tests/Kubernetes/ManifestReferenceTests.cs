@@ -51,6 +51,9 @@ public sealed class ManifestReferenceTests(PublishedManifests published)
     public void Pods_run_as_published_service_accounts_and_bindings_name_published_roles() => AssertNone(ManifestReferences.Rbac(Base));
 
     [Fact]
+    public void Environment_values_hold_no_braces_and_service_urls_have_a_scheme_and_a_service_port() => AssertNone(ManifestReferences.Environment(Base));
+
+    [Fact]
     public void Every_service_port_serving_metrics_has_a_service_monitor()
     {
         var scraped = published.All<ServiceMonitor>()

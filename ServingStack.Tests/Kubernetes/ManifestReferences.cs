@@ -12,7 +12,7 @@ public static class ManifestReferences
     public static List<string> All(IReadOnlyList<object> objects) =>
     [
         .. ServiceSelectors(objects), .. Ports(objects), .. Volumes(objects), .. ConfigMapKeys(objects), .. ScaleTargets(objects),
-        .. NetworkPolicies(objects), .. ServiceMonitors(objects), .. Ingresses(objects), .. Rbac(objects),
+        .. NetworkPolicies(objects), .. ServiceMonitors(objects), .. Ingresses(objects), .. Rbac(objects), .. Environment(objects),
     ];
 
     /// <summary>Every Service selects the pods of exactly one Deployment.</summary>
@@ -327,7 +327,8 @@ public static class ManifestReferences
         var problems = new List<string>();
         var accounts = objects.OfType<V1ServiceAccount>().Select(a => a.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         var roles = objects.OfType<V1Role>().Select(r => r.Metadata.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var deployment in Deployments(objects).Where(d => !accounts.Contains(d.Spec.Template.Spec.ServiceAccountName ?? "")))
+        // A pod that names none runs as the namespace's "default" account, which Kubernetes creates in every namespace.
+        foreach (var deployment in Deployments(objects).Where(d => d.Spec.Template.Spec.ServiceAccountName is { } name && !accounts.Contains(name)))
         {
             problems.Add($"Deployment {deployment.Metadata.Name}: ServiceAccount '{deployment.Spec.Template.Spec.ServiceAccountName}' is not published.");
         }
@@ -342,6 +343,67 @@ public static class ManifestReferences
             foreach (var subject in binding.Subjects.Where(s => s.Kind != "ServiceAccount" || !accounts.Contains(s.Name)))
             {
                 problems.Add($"RoleBinding {binding.Metadata.Name}: subject {subject.Kind} {subject.Name} is not a published ServiceAccount.");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// Every container's environment (its own and that of ConfigMaps it takes whole, which must be published) holds no
+    /// brace (an unrendered or mangled placeholder), and every value naming a published Service as <c>host:port</c> is a
+    /// URL with a scheme whose port is one of that Service's ports.
+    /// </summary>
+    public static List<string> Environment(IReadOnlyList<object> objects)
+    {
+        var problems = new List<string>();
+        var configMaps = objects.OfType<V1ConfigMap>().ToDictionary(c => c.Metadata.Name, StringComparer.Ordinal);
+        var services = objects.OfType<V1Service>().ToDictionary(s => s.Metadata.Name, StringComparer.Ordinal);
+        foreach (var deployment in Deployments(objects))
+        {
+            foreach (var container in AllContainers(deployment.Spec.Template.Spec))
+            {
+                var where = $"Deployment {deployment.Metadata.Name} container {container.Name}";
+                var env = new List<(string Name, string Value)>();
+                foreach (var source in container.EnvFrom ?? [])
+                {
+                    if (source.ConfigMapRef is { } reference)
+                    {
+                        if (configMaps.TryGetValue(reference.Name, out var configMap))
+                        {
+                            env.AddRange((configMap.Data ?? new Dictionary<string, string>()).Select(d => (d.Key, d.Value)));
+                        }
+                        else if (reference.Optional != true)
+                        {
+                            problems.Add($"{where}: takes its environment from ConfigMap {reference.Name}, which is not published.");
+                        }
+                    }
+                }
+
+                env.AddRange((container.Env ?? []).Where(e => e.Value is not null).Select(e => (e.Name, e.Value)));
+                foreach (var (name, value) in env)
+                {
+                    if (value.Contains('{', StringComparison.Ordinal) || value.Contains('}', StringComparison.Ordinal))
+                    {
+                        problems.Add($"{where}: {name}={value} holds a brace.");
+                    }
+
+                    var match = System.Text.RegularExpressions.Regex.Match(value, @"^(?<scheme>[a-z][a-z0-9+.-]*://)?(?<host>[a-z0-9][a-z0-9-]*):(?<port>[0-9]+)/?$");
+                    if (!match.Success || !services.TryGetValue(match.Groups["host"].Value, out var service))
+                    {
+                        continue;
+                    }
+
+                    if (!match.Groups["scheme"].Success)
+                    {
+                        problems.Add($"{where}: {name}={value} names Service {service.Metadata.Name} without a scheme.");
+                    }
+
+                    if (!service.Spec.Ports.Any(p => p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == match.Groups["port"].Value))
+                    {
+                        problems.Add($"{where}: {name}={value}: Service {service.Metadata.Name} has no port {match.Groups["port"].Value}.");
+                    }
+                }
             }
         }
 

@@ -71,11 +71,19 @@ public sealed class WorkloadTests(PublishedManifests published)
         {
             var server = published.Single<V1Deployment>(name).Spec.Template.Spec.Containers[0];
             var args = manifest[name]!["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
-            // One source: the graph's arguments, in order, followed only by the pod's drain timings.
+            // One source: the graph's arguments, in order, followed only by the ConfigMap's files and the pod's drain timings.
             Assert.Equal(args, server.Args.Take(args.Count));
-            Assert.All(server.Args.Skip(args.Count), a => Assert.Matches("^--(drain_delay|shutdown_grace)_seconds=", a));
+            Assert.Equal(
+                ["--model_config_file=/etc/servingstack/models.config", "--model_config_file_poll_wait_seconds=30",
+                 "--batching_parameters_file=/etc/servingstack/batching.config", "--drain_delay_seconds=5", "--shutdown_grace_seconds=20"],
+                server.Args.Skip(args.Count));
+            // The manifest's environment less what the pod provides otherwise: the models and batching (the ConfigMap)
+            // and the sync's settings for a pass at start (the init container and the sidecar do that here).
             var env = manifest[name]!["env"]!.AsObject();
-            Assert.Equal(env.Select(e => e.Key), server.Env.Select(e => e.Name));
+            string[] replaced = ["Serving__ModelConfigList__", "Serving__BatchingParameters__", "ModelSync__"];
+            Assert.Contains(env, e => e.Key.StartsWith(replaced[0], StringComparison.Ordinal));
+            Assert.Contains(env, e => e.Key.StartsWith(replaced[2], StringComparison.Ordinal));
+            Assert.Equal(env.Select(e => e.Key).Where(k => !replaced.Any(r => k.StartsWith(r, StringComparison.Ordinal))), server.Env.Select(e => e.Name));
             Assert.Equal("8501", server.Env.Single(e => e.Name == "Serving__RestApiPort").Value);
             Assert.Equal("8500", server.Env.Single(e => e.Name == "Serving__Port").Value);
         }
@@ -84,6 +92,30 @@ public sealed class WorkloadTests(PublishedManifests published)
         Assert.Equal("http://inference:8501", gateway.Env.Single(e => e.Name == "services__inference__rest__0").Value);
         Assert.Equal("http://inference-canary:8500", gateway.Env.Single(e => e.Name == "services__inference-canary__grpc__0").Value);
         Assert.DoesNotContain(gateway.Env, e => e.Value?.Contains('{', StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public void Inference_services_are_headless_and_the_gateway_resolves_each_of_their_pods_through_them()
+    {
+        // Headless: the Service's name resolves to every ready pod, which the gateway turns into one destination each.
+        Assert.All(InferenceServices, name => Assert.Equal("None", published.Single<V1Service>(name).Spec.ClusterIP));
+        // The gateway itself keeps a virtual IP: the Ingress and in-cluster clients reach any gateway replica through it.
+        Assert.Null(published.Single<V1Service>("gateway").Spec.ClusterIP);
+
+        var gateway = published.Single<V1Deployment>("gateway").Spec.Template.Spec.Containers[0];
+        var json = JsonNode.Parse(published.Single<V1ConfigMap>("gateway-config").Data["gateway.json"])!;
+        // No routes: the gateway derives them from the splits; no discovery settings: per-pod resolution is its default.
+        Assert.Null(json["ReverseProxy"]!["Routes"]);
+        Assert.DoesNotContain(gateway.Env, e => e.Name.StartsWith("Gateway__Discovery__", StringComparison.Ordinal));
+        foreach (var name in InferenceServices)
+        {
+            foreach (var (endpoint, cluster, port) in new[] { ("rest", name, 8501), ("grpc", $"{name}-grpc", 8500) })
+            {
+                Assert.Equal($"http://_{endpoint}.{name}", json["ReverseProxy"]!["Clusters"]![cluster]!["Destinations"]![name]!["Address"]!.GetValue<string>());
+                Assert.Equal($"http://{name}:{port}", Assert.Single(gateway.Env, e => e.Name == $"services__{name}__{endpoint}__0").Value);
+                Assert.Contains(published.Single<V1Service>(name).Spec.Ports, p => p.Port == port && p.TargetPort.Value == endpoint);
+            }
+        }
     }
 
     [Theory]

@@ -122,6 +122,14 @@ public sealed class DynamicBatcher : IDisposable
                 $"the request has {rows} rows but {_description} takes at most max_batch_size = {_options.MaxBatchSize} rows per request"));
         }
 
+        // A split request is queued whole, so one larger than the whole queue could never be: refuse it for what it is
+        // (a client error) rather than as a full queue, which a retry would never fix.
+        if (rows > _capacityRows)
+        {
+            return InferenceOutcome.Failed(ServingError.InvalidArgument(
+                $"the request has {rows} rows but the batch queue of {_description} holds at most max_enqueued_batches × max_batch_size = {_capacityRows} rows, so it can never be queued; send at most {_capacityRows} rows per request"));
+        }
+
         return await SubmitSplitAsync(inputs, outputs, rows, timeout, cancellationToken);
     }
 

@@ -37,12 +37,12 @@ public static class ModelInvoker
             var position = IndexOf(specs, tensor.Name);
             if (position < 0)
             {
-                return ServingError.InvalidArgument($"unknown input '{tensor.Name}'; the model's inputs are {Describe(specs)}");
+                return ServingError.InvalidArgument($"unknown input '{ClientText.Cut(tensor.Name)}'; the model's inputs are {Describe(specs)}");
             }
 
             if (ordered[position] is not null)
             {
-                return ServingError.InvalidArgument($"input '{tensor.Name}' is given twice");
+                return ServingError.InvalidArgument($"input '{ClientText.Cut(tensor.Name)}' is given twice");
             }
 
             ordered[position] = tensor;
@@ -98,7 +98,7 @@ public static class ModelInvoker
             var position = IndexOf(session.Outputs, requested[i]);
             if (position < 0)
             {
-                return ServingError.InvalidArgument($"unknown output '{requested[i]}'; the model's outputs are {Describe(session.Outputs)}");
+                return ServingError.InvalidArgument($"unknown output '{ClientText.Cut(requested[i])}'; the model's outputs are {Describe(session.Outputs)}");
             }
 
             chosen[i] = session.Outputs[position];

@@ -3,17 +3,22 @@ using System.Buffers;
 namespace ServingStack.Inference.Protocols;
 
 /// <summary>
-/// TF Serving accepts bare <c>NaN</c>, <c>Infinity</c> and <c>-Infinity</c> in request JSON, which strict JSON readers
-/// refuse. This pass quotes them (outside strings) so the reader sees strings that the tensor reader turns back into
-/// floats. Bodies without such tokens pass through untouched.
+/// TF Serving accepts bare <c>NaN</c>, <c>Infinity</c> and <c>-Infinity</c> as values in request JSON, which strict JSON
+/// readers refuse. This pass quotes them so the reader sees strings that the tensor reader turns back into floats, but
+/// only where a value may stand (after <c>:</c>, <c>[</c>, or a <c>,</c> inside a list, or as the whole body) and only as
+/// a whole token: <c>{NaN: 1}</c> or <c>[NaNx]</c> stay as they are and fail to parse, as TF Serving's reader fails them.
+/// Bodies without such tokens pass through untouched.
 /// </summary>
 public static class NonFiniteJsonLiterals
 {
+    // Deeper documents fail the parser's depth limit anyway; past it this pass stops tracking and quotes nothing more.
+    private const int MaxTrackedDepth = 64;
+
     private static ReadOnlySpan<byte> NaN => "NaN"u8;
 
     private static ReadOnlySpan<byte> Infinity => "Infinity"u8;
 
-    /// <summary>Returns a rewritten copy, or null when the body has no bare non-finite literal.</summary>
+    /// <summary>Returns a rewritten copy, or null when the body has no bare non-finite literal in a value position.</summary>
     public static PooledBuffer? Quote(ReadOnlySpan<byte> json)
     {
         if (json.IndexOfAny((byte)'N', (byte)'I') < 0)
@@ -25,6 +30,10 @@ public static class NonFiniteJsonLiterals
         var written = 0;
         var copiedUpTo = 0;
         var inString = false;
+        // One bit per open container: set for a list, clear for an object.
+        ulong lists = 0;
+        var depth = 0;
+        var valueExpected = true;
         for (var i = 0; i < json.Length; i++)
         {
             var c = json[i];
@@ -42,17 +51,48 @@ public static class NonFiniteJsonLiterals
                 continue;
             }
 
-            if (c == '"')
+            switch (c)
             {
-                inString = true;
+                case (byte)'"':
+                    inString = true;
+                    valueExpected = false;
+                    continue;
+                case (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n':
+                    continue;
+                case (byte)'{' or (byte)'[':
+                    if (depth >= MaxTrackedDepth)
+                    {
+                        return Finish(output, json, copiedUpTo, written);
+                    }
+
+                    lists = c == '[' ? lists | (1UL << depth) : lists & ~(1UL << depth);
+                    depth++;
+                    // After '[' a value may follow; after '{' a key must.
+                    valueExpected = c == '[';
+                    continue;
+                case (byte)'}' or (byte)']':
+                    depth = Math.Max(0, depth - 1);
+                    valueExpected = false;
+                    continue;
+                case (byte)':':
+                    valueExpected = true;
+                    continue;
+                case (byte)',':
+                    valueExpected = depth > 0 && (lists & (1UL << (depth - 1))) != 0;
+                    continue;
+            }
+
+            if (!valueExpected)
+            {
                 continue;
             }
 
+            valueExpected = false;
             var start = i;
-            var negative = c == '-' && i + 1 < json.Length && json[i + 1] == 'I';
+            var negative = c == '-';
             var at = negative ? i + 1 : i;
             int length;
-            if (json[at..].StartsWith(NaN))
+            if (!negative && json[at..].StartsWith(NaN))
             {
                 length = NaN.Length;
             }
@@ -66,6 +106,11 @@ public static class NonFiniteJsonLiterals
             }
 
             var end = at + length;
+            if (end < json.Length && !IsDelimiter(json[end]))
+            {
+                continue;
+            }
+
             // Each quoted token (3+ bytes) grows by 2, so twice the input always fits.
             output ??= ArrayPool<byte>.Shared.Rent(json.Length * 2 + 16);
             json[copiedUpTo..start].CopyTo(output.AsSpan(written));
@@ -78,6 +123,13 @@ public static class NonFiniteJsonLiterals
             i = end - 1;
         }
 
+        return Finish(output, json, copiedUpTo, written);
+    }
+
+    private static bool IsDelimiter(byte c) => c is (byte)',' or (byte)']' or (byte)'}' or (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
+
+    private static PooledBuffer? Finish(byte[]? output, ReadOnlySpan<byte> json, int copiedUpTo, int written)
+    {
         if (output is null)
         {
             return null;

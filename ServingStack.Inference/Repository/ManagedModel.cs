@@ -105,7 +105,7 @@ public sealed class ManagedModel(ModelConfig config)
             {
                 error = Config.VersionLabels.TryGetValue(label, out var configured)
                     ? ServingError.Unavailable($"label '{label}' of model '{Name}' points at version {configured}, which is not AVAILABLE yet")
-                    : ServingError.NotFound($"model '{Name}' has no version label '{label}'{DescribeLabels()}");
+                    : ServingError.NotFound($"model '{Name}' has no version label '{ClientText.Cut(label)}'{DescribeLabels()}");
                 return null;
             }
 

@@ -38,6 +38,10 @@ public static class OpenInferenceEndpoints
             TryTarget(model, version, out var target, out var error)
                 ? JsonInferencePipeline.InvokeAsync(context, models, options.Value, metrics, target, OpenInferenceInferProtocol.Instance)
                 : ProtocolResults.WriteErrorAsync(context, error!));
+        // Anything else under /v2 (an unknown path, or a known one with the wrong method) still answers in the
+        // protocol's error shape rather than with an empty 404/405.
+        v2.MapFallback("{**path}", (HttpContext context) => ProtocolResults.WriteErrorAsync(context, ServingError.NotFound(
+            $"no Open Inference endpoint answers {context.Request.Method} {ClientText.Cut(context.Request.Path.Value)}; see GET /v2 and POST /v2/models/{{model}}[/versions/{{version}}]/infer")));
         return app;
     }
 
@@ -51,7 +55,7 @@ public static class OpenInferenceEndpoints
         }
 
         target = default;
-        error = ServingError.InvalidArgument($"version '{version}' in the URL is not a positive integer");
+        error = ServingError.InvalidArgument($"version '{ClientText.Cut(version)}' in the URL is not a positive integer");
         return false;
     }
 
@@ -62,6 +66,7 @@ public static class OpenInferenceEndpoints
             writer.WriteString("name", ServerName);
             writer.WriteString("version", typeof(OpenInferenceEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
             writer.WriteStartArray("extensions");
+            writer.WriteStringValue("binary_tensor_data");
             if (repositoryApi)
             {
                 writer.WriteStringValue("model_repository");

@@ -17,6 +17,9 @@ public static class TfServingEndpoints
         // route templates, and a hand parser gives TF Serving's own error for a malformed URL.
         app.MapPost("/v1/models/{**path}", PostAsync).WithName("TfServingPredict");
         app.MapGet("/v1/models/{**path}", GetAsync).WithName("TfServingModelStatusOrMetadata");
+        // TF Serving answers every other /v1 URL with its own "Malformed request" error, not an empty 404/405.
+        app.MapFallback("/v1/{**path}", (HttpContext context) => ProtocolResults.WriteErrorAsync(context, ServingError.NotFound(
+            $"malformed request: {context.Request.Method} {ClientText.Cut(context.Request.Path.Value)}; expected POST /v1/models/{{model}}[/versions/{{version}}|/labels/{{label}}]:predict or GET /v1/models/{{model}}[...][/metadata]")));
         return app;
     }
 
@@ -38,7 +41,7 @@ public static class TfServingEndpoints
                     $":{parsed.Verb} takes tf.Example inputs, which ONNX models have no signature for; use :predict"));
                 return;
             default:
-                await ProtocolResults.WriteErrorAsync(context, ServingError.NotFound($"malformed request: unknown method ':{parsed.Verb}'; expected :predict"));
+                await ProtocolResults.WriteErrorAsync(context, ServingError.NotFound($"malformed request: unknown method ':{ClientText.Cut(parsed.Verb)}'; expected :predict"));
                 return;
         }
     }
@@ -73,7 +76,7 @@ public static class TfServingEndpoints
         {
             if (!model.Config.VersionLabels.TryGetValue(target.Label, out var labelled))
             {
-                return ProtocolResults.WriteErrorAsync(context, ServingError.NotFound($"model '{model.Name}' has no version label '{target.Label}'"));
+                return ProtocolResults.WriteErrorAsync(context, ServingError.NotFound($"model '{model.Name}' has no version label '{ClientText.Cut(target.Label)}'"));
             }
 
             wanted = labelled;

@@ -18,7 +18,7 @@ public readonly record struct TfServingPath(ModelTarget Target, string? Verb, bo
             var colon = path.LastIndexOf(':');
             if (colon < 0)
             {
-                error = ServingError.NotFound($"malformed request: POST /v1/models/{path}; expected /v1/models/{{model}}[/versions/{{version}}|/labels/{{label}}]:predict");
+                error = ServingError.NotFound($"malformed request: POST /v1/models/{ClientText.Cut(path)}; expected /v1/models/{{model}}[/versions/{{version}}|/labels/{{label}}]:predict");
                 return false;
             }
 
@@ -51,7 +51,7 @@ public readonly record struct TfServingPath(ModelTarget Target, string? Verb, bo
         {
             if (!long.TryParse(segments[2], NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version <= 0)
             {
-                error = ServingError.InvalidArgument($"version '{segments[2]}' in the URL is not a positive integer");
+                error = ServingError.InvalidArgument($"version '{ClientText.Cut(segments[2])}' in the URL is not a positive integer");
                 return false;
             }
 
@@ -67,7 +67,7 @@ public readonly record struct TfServingPath(ModelTarget Target, string? Verb, bo
             return true;
         }
 
-        error = ServingError.NotFound($"malformed request: /v1/models/{path}; expected /v1/models/{{model}}[/versions/{{version}}|/labels/{{label}}][/metadata]");
+        error = ServingError.NotFound($"malformed request: /v1/models/{ClientText.Cut(path)}; expected /v1/models/{{model}}[/versions/{{version}}|/labels/{{label}}][/metadata]");
         return false;
     }
 }

@@ -14,6 +14,8 @@ public sealed class TfServingPredictProtocol : IJsonInferenceProtocol
 
     public string Name => "tfserving_rest";
 
+    public bool SupportsBinaryTensorData => false;
+
     public ServingError? ReadRequest(JsonElement root, OnnxModelSession session, ParsedInferenceRequest request)
     {
         var error = TfServingPredictReader.Read(root, session.Inputs, request.Inputs, out var rowFormat);

@@ -21,7 +21,7 @@ public static class TfServingPredictReader
             !(signature.ValueKind == JsonValueKind.String && signature.GetString() is "" or "serving_default"))
         {
             return ServingError.InvalidArgument(
-                $"serving signature name {signature.GetRawText()} not found; ONNX models have one signature, 'serving_default'");
+                $"serving signature name {ClientText.Cut(signature.GetRawText())} not found; ONNX models have one signature, 'serving_default'");
         }
 
         var hasInstances = root.TryGetProperty("instances", out var instances);
@@ -79,7 +79,7 @@ public static class TfServingPredictReader
             {
                 if (!Contains(specs, property.Name))
                 {
-                    return ServingError.InvalidArgument($"instances[{index}] has unknown input '{property.Name}'; the model's inputs are {ModelInvoker.Describe(specs)}");
+                    return ServingError.InvalidArgument($"instances[{index}] has unknown input '{ClientText.Cut(property.Name)}'; the model's inputs are {ModelInvoker.Describe(specs)}");
                 }
             }
 
@@ -133,7 +133,7 @@ public static class TfServingPredictReader
             var spec = Find(specs, property.Name);
             if (spec is null)
             {
-                return ServingError.InvalidArgument($"unknown input '{property.Name}'; the model's inputs are {ModelInvoker.Describe(specs)}");
+                return ServingError.InvalidArgument($"unknown input '{ClientText.Cut(property.Name)}'; the model's inputs are {ModelInvoker.Describe(specs)}");
             }
 
             var tensor = JsonTensorReader.ReadNested(spec.Name, spec.DataType, property.Value, out var error);

@@ -296,6 +296,21 @@ public sealed class DynamicBatchingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_split_request_larger_than_the_whole_queue_is_refused_as_never_fitting_and_one_that_fills_it_runs()
+    {
+        // Capacity max_enqueued_batches × max_batch_size = 16 rows, on an idle server.
+        await using var server = await StartAsync("""{ "max_batch_size": 8, "max_enqueued_batches": 2, "batch_timeout_micros": 0 }""");
+
+        var (status, body, text) = await InferAsync(server, TestData.MnistRows(17, seed: 3));
+        TfServingBadInputTests.AssertError(status, body, text, 400, "17 rows", "= 16 rows", "can never be queued");
+
+        var rows = TestData.MnistRows(16, seed: 4);
+        (status, body, text) = await InferAsync(server, rows);
+        Assert.True(status == 200, text);
+        AssertRows(rows, body);
+    }
+
+    [Fact]
     public async Task Batching_is_off_unless_configured_and_the_flag_turns_it_on_for_every_model()
     {
         _repo.AddMlp("plain", 1, seed: 1);

@@ -1,4 +1,3 @@
 using ServingStack.Inference.Hosting;
 
-var app = InferenceServerApp.Create(args);
-app.Run();
+return await InferenceServerApp.RunAsync(args);

@@ -35,6 +35,8 @@ public static class InferenceServerExtensions
         services.AddSingleton<ModelManager>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelManager>());
         services.AddHostedService<GracefulDrainService>();
+        builder.AddConnectionDrain(beginOnStop: false); // GracefulDrainService starts it, with its own delay
+        services.AddCors();
         // The host's stop budget covers the drain delay and the grace for in-flight requests.
         services.AddOptions<HostOptions>().Configure<IOptions<ServingOptions>>((host, serving) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(serving.Value.DrainDelaySeconds + serving.Value.ShutdownGraceSeconds));
@@ -59,8 +61,21 @@ public static class InferenceServerExtensions
             kestrel.ListenOn(options.ListenAddress, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                listen.TrackForDrain();
                 grpc = listen;
             });
+            if (!string.IsNullOrWhiteSpace(options.GrpcSocketPath))
+            {
+                // tensorflow_model_server's --grpc_socket_path: the same gRPC services on a Unix socket as well.
+                // Kestrel removes the socket file when it stops; one left by a crash fails the bind, reported at start
+                // (deleting it here could delete another process's live socket).
+                kestrel.ListenUnixSocket(Path.GetFullPath(options.GrpcSocketPath), listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    listen.TrackForDrain();
+                });
+            }
+
             kestrel.ListenOn(options.ListenAddress, options.RestApiPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
@@ -92,6 +107,14 @@ public static class InferenceServerExtensions
     /// </summary>
     public static WebApplication MapInferenceServer(this WebApplication app)
     {
+        // First: during a shutdown every response, even an error, asks its client to reconnect elsewhere.
+        app.UseConnectionDrain();
+        if (app.Services.GetRequiredService<IOptions<ServingOptions>>().Value.RestApiEnableCorsSupport)
+        {
+            // --rest_api_enable_cors_support: browsers may call the REST API from any origin.
+            app.UseCors(cors => cors.AllowAnyOrigin().AllowAnyHeader().WithMethods("GET", "POST", "OPTIONS"));
+        }
+
         app.UseExceptionHandler(errors => errors.Run(context =>
         {
             // The protocols' error shape even for our own bugs; never a stack trace to the client.

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
@@ -40,6 +41,9 @@ public static class StartupFailures
 
         try
         {
+            // What ValidateOnStart would check inside StartAsync, checked first: every options type at once, before
+            // a hosted service's constructor reads one alone and the host logs the failure with its stack trace.
+            app.Services.GetService<IStartupValidator>()?.Validate();
             if (run is not null)
             {
                 return await run(app);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace ServingStack.Gateway.Hosting;
 
 /// <summary>Builds the whole gateway; Program.cs runs it and tests start it on loopback ports.</summary>
@@ -17,6 +19,9 @@ public static class GatewayApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Every ValidateOnStart check now, together: mapping reads some options, and one failing there alone would
+        // hide the others' problems.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         app.UseConnectionDrain();
         app.MapDefaultEndpoints();
         app.MapGateway();

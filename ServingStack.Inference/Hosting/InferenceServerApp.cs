@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 
 namespace ServingStack.Inference.Hosting;
@@ -49,6 +50,9 @@ public static partial class InferenceServerApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Every ValidateOnStart check now, together, before anything below reads an options value on its own (one
+        // failing alone would hide the other problems).
+        app.Services.GetService<IStartupValidator>()?.Validate();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServingCommandLine).FullName!);
         foreach (var warning in commandLine.Warnings)
         {

@@ -80,7 +80,7 @@ public sealed partial class OnnxSessionFactory(ILogger<OnnxSessionFactory> logge
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 101, EventName = "SessionOptions", Level = LogLevel.Debug,
+        [LoggerMessage(EventId = 101, EventName = "SessionOptions", Level = LogLevel.Information,
             Message = "Model {Model} version {Version}: ONNX Runtime session with intra-op threads {IntraOpThreads}, inter-op threads {InterOpThreads} (0: ONNX Runtime's default), spinning {AllowSpinning}, graph optimization {GraphOptimizationLevel}")]
         public static partial void SessionOptions(ILogger logger, string model, long version, int intraOpThreads, int interOpThreads, bool allowSpinning, string graphOptimizationLevel);
     }

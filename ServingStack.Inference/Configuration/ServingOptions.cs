@@ -19,6 +19,12 @@ public sealed class ServingOptions
     /// </summary>
     public string? GrpcSocketPath { get; set; }
 
+    /// <summary>
+    /// <c>--ssl_config_file</c>: TF Serving's SSLConfig (text format: <c>server_key</c>, <c>server_cert</c>, <c>custom_ca</c>,
+    /// <c>client_verify</c>); the gRPC port then speaks TLS, and with <c>client_verify</c> requires client certificates.
+    /// </summary>
+    public string? SslConfigFile { get; set; }
+
     /// <summary>Address to listen on; <c>0.0.0.0</c> or <c>*</c> means every interface (what a container needs).</summary>
     public string ListenAddress { get; set; } = "0.0.0.0";
 

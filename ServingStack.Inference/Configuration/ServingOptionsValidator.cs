@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
+using ServingStack.Inference.Hosting;
 using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Configuration;
@@ -78,6 +79,11 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
         if (options.DrainDelaySeconds < 0 || options.ShutdownGraceSeconds < 0)
         {
             errors.Add("--drain_delay_seconds and --shutdown_grace_seconds must be >= 0.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.SslConfigFile))
+        {
+            GrpcSslConfig.Read(options.SslConfigFile, errors);
         }
 
         if (options.AdminApiKey is { Length: > 0 and < 16 })

@@ -70,13 +70,20 @@ public static class InferenceServerExtensions
             var options = Unvalidated(context.Configuration);
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
 
-            // gRPC is h2c (HTTP/2 without TLS, as tensorflow_model_server's --port); REST stays HTTP/1.1 for curl and
+            // gRPC is h2c (HTTP/2 without TLS, as tensorflow_model_server's --port, unless --ssl_config_file); REST stays HTTP/1.1 for curl and
             // TF Serving clients. One protocol per port, because without TLS there is no ALPN to tell them apart.
             ListenOptions? grpc = null;
             ListenOptions? rest = null;
+            // --ssl_config_file puts TLS on this port (a file that does not check out fails validation instead).
+            var ssl = string.IsNullOrWhiteSpace(options.SslConfigFile) ? null : GrpcSslConfig.Read(options.SslConfigFile, []);
             kestrel.ListenOn(options.ListenAddress, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                if (ssl is not null)
+                {
+                    listen.UseHttps(ssl.ToHttpsOptions());
+                }
+
                 listen.TrackForDrain();
                 grpc = listen;
             });

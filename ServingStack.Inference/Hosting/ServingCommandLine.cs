@@ -24,6 +24,7 @@ public static class ServingCommandLine
         // tensorflow_model_server's flags with a meaning here (names, types and semantics as tensorflow_model_server's).
         Honoured("port", FlagValueKind.Int32, "Serving:Port", "8500", "gRPC port (Open Inference gRPC, gRPC health and reflection), plain-text HTTP/2; 0 picks a free port"),
         Honoured("grpc_socket_path", FlagValueKind.String, "Serving:GrpcSocketPath", "\"\"", "also serve gRPC on this Unix domain socket (a path relative to the working directory, or absolute)"),
+        Honoured("ssl_config_file", FlagValueKind.String, "Serving:SslConfigFile", "\"\"", "TLS on the gRPC port from TF Serving's SSLConfig (server_key, server_cert, custom_ca, client_verify)"),
         Honoured("rest_api_port", FlagValueKind.Int32, "Serving:RestApiPort", "8501", "REST port (TF Serving and Open Inference REST); 0 picks a free port"),
         Honoured("rest_api_timeout_in_ms", FlagValueKind.Int32, "Serving:RestApiTimeoutInMs", "30000", "how long a REST request may wait for inference before 504 (0: no limit)"),
         Honoured("rest_api_enable_cors_support", FlagValueKind.Bool, "Serving:RestApiEnableCorsSupport", "false", "answer CORS preflights and add CORS headers (any origin) to REST responses"),
@@ -62,8 +63,7 @@ public static class ServingCommandLine
         Ignored("num_unload_threads", FlagValueKind.Int32, "0", "a retired version unloads on the thread that finishes its last request"),
         Ignored("flush_filesystem_caches", FlagValueKind.Bool, "true", "ONNX Runtime reads a model file once, at load; there is no file-system cache to flush"),
         Ignored("tensorflow_session_config_file", FlagValueKind.String, "\"\"", "a TensorFlow ConfigProto has no ONNX Runtime counterpart; set threads with --tensorflow_intra_op_parallelism and --tensorflow_inter_op_parallelism, or a model's execution block"),
-        Ignored("use_alts_credentials", FlagValueKind.Bool, "false", "gRPC here is plain-text HTTP/2 (h2c); put TLS in front of it (the gateway, an ingress or a mesh)"),
-        Ignored("ssl_config_file", FlagValueKind.String, "\"\"", "gRPC here is plain-text HTTP/2 (h2c); put TLS in front of it (the gateway, an ingress or a mesh)"),
+        Ignored("use_alts_credentials", FlagValueKind.Bool, "false", "ALTS is Google Cloud's own transport security; for TLS on the gRPC port use --ssl_config_file"),
         Ignored("platform_config_file", FlagValueKind.String, "\"\"", "models are served by ONNX Runtime; TensorFlow platform configs do not apply"),
         Ignored("per_process_gpu_memory_fraction", FlagValueKind.Float, "0.000000", "ONNX Runtime's CUDA memory arena grows as needed"),
         Ignored("saved_model_tags", FlagValueKind.String, "\"serve\"", "models are ONNX files (model.onnx), not SavedModels"),

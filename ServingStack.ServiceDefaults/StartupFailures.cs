@@ -19,15 +19,18 @@ public static class StartupFailures
 
     /// <summary>
     /// Builds the app with <paramref name="create"/> and runs it with <paramref name="run"/> (default: until stopped, then 0).
-    /// A configuration error while building or starting returns <paramref name="exitCode"/> after printing every problem.
+    /// A configuration error while building or starting returns <paramref name="exitCode"/> after printing every problem
+    /// to <paramref name="errors"/> (default: stderr).
     /// </summary>
     public static async Task<int> RunOrExitAsync(
         string processName,
         Func<WebApplication> create,
         Func<WebApplication, Task<int>>? run = null,
-        int exitCode = ConfigurationErrorExitCode)
+        int exitCode = ConfigurationErrorExitCode,
+        TextWriter? errors = null)
     {
         ArgumentNullException.ThrowIfNull(create);
+        errors ??= Console.Error;
         WebApplication app;
         try
         {
@@ -35,7 +38,7 @@ public static class StartupFailures
         }
         catch (Exception ex) when (Problems(ex, whileBuilding: true) is { } problems)
         {
-            await WriteAsync(Console.Error, processName, problems, (ex as ConfigurationProblemsException)?.Usage);
+            await WriteAsync(errors, processName, problems, (ex as ConfigurationProblemsException)?.Usage);
             return exitCode;
         }
 
@@ -54,7 +57,7 @@ public static class StartupFailures
         }
         catch (Exception ex) when (Problems(ex, whileBuilding: false) is { } problems)
         {
-            await WriteAsync(Console.Error, processName, problems, usage: null);
+            await WriteAsync(errors, processName, problems, usage: null);
             return exitCode;
         }
     }

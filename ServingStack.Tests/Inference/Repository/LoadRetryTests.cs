@@ -53,7 +53,8 @@ public sealed class LoadRetryTests : IDisposable
         await using var server = await InferenceServer.StartReadyAsync("--model_name=mnist", $"--model_base_path={_repo.ModelPath("mnist")}",
             "--file_system_poll_wait_seconds=1", "--max_num_load_retries=0", "--load_retry_interval_micros=0");
         var model = server.Models.Models[0];
-        Assert.Contains(server.Log.Entries, e => e.EventId.Name == "VersionLoadGaveUp" && e.Message.Contains("--max_num_load_retries=0", StringComparison.Ordinal));
+        // (The failure is logged just after the version turns END.)
+        await Eventually.TrueAsync(() => server.Log.Entries.Any(e => e.EventId.Name == "VersionLoadGaveUp" && e.Message.Contains("--max_num_load_retries=0", StringComparison.Ordinal)), "the load to give up");
         Assert.DoesNotContain(server.Log.Entries, e => e.EventId.Name == "VersionLoadFailed");
 
         // Repaired in place with the same stamp: nothing retries it. A real change (a new write time) loads it.

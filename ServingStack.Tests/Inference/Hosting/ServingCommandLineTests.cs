@@ -68,8 +68,7 @@ public sealed class ServingCommandLineTests
     {
         var parsed = ServingCommandLine.Parse([arg]);
         Assert.Empty(parsed.Errors);
-        Assert.Equal(
-            Pairs(("Serving:EnableBatching", expected)), parsed.Settings);
+        Assert.Equal(Pairs(("Serving:EnableBatching", expected)), parsed.Settings);
     }
 
     [Fact]
@@ -89,8 +88,7 @@ public sealed class ServingCommandLineTests
         var parsed = ServingCommandLine.Parse(["--port=+8600", "--load_retry_interval_micros=-1", "--max_num_load_retries=7", "--port=8700"]);
 
         Assert.Empty(parsed.Errors);
-        Assert.Equal(
-            Pairs(("Serving:Port", "8700"), ("Serving:LoadRetryIntervalMicros", "-1"), ("Serving:MaxNumLoadRetries", "7")), parsed.Settings);
+        Assert.Equal(Pairs(("Serving:Port", "8700"), ("Serving:LoadRetryIntervalMicros", "-1"), ("Serving:MaxNumLoadRetries", "7")), parsed.Settings);
     }
 
     [Fact]
@@ -138,13 +136,11 @@ public sealed class ServingCommandLineTests
     public void Session_parallelism_sets_both_thread_counts_unless_a_specific_count_is_given_and_all_three_are_an_error()
     {
         var both = ServingCommandLine.Parse(["--tensorflow_session_parallelism=4"]);
-        Assert.Equal(
-            Pairs(("Serving:Execution:IntraOpThreads", "4"), ("Serving:Execution:InterOpThreads", "4")), both.Settings);
+        Assert.Equal(Pairs(("Serving:Execution:IntraOpThreads", "4"), ("Serving:Execution:InterOpThreads", "4")), both.Settings);
 
         var specific = ServingCommandLine.Parse(["--tensorflow_session_parallelism=4", "--tensorflow_intra_op_parallelism=2"]);
         Assert.Empty(specific.Errors);
-        Assert.Equal(
-            Pairs(("Serving:Execution:IntraOpThreads", "2")), specific.Settings);
+        Assert.Equal(Pairs(("Serving:Execution:IntraOpThreads", "2")), specific.Settings);
 
         var all = ServingCommandLine.Parse(["--tensorflow_session_parallelism=4", "--tensorflow_intra_op_parallelism=2", "--tensorflow_inter_op_parallelism=1"]);
         Assert.Contains(all.Errors, e => e.Contains("not all three", StringComparison.Ordinal));
@@ -159,8 +155,7 @@ public sealed class ServingCommandLineTests
         var parsed = ServingCommandLine.Parse(["--Serving:AdminApiKey=0123456789abcdef", "--environment=Testing", "--help", "--version=false"]);
 
         Assert.Empty(parsed.Errors);
-        Assert.Equal(
-            Pairs(("Serving:AdminApiKey", "0123456789abcdef")), parsed.Settings);
+        Assert.Equal(Pairs(("Serving:AdminApiKey", "0123456789abcdef")), parsed.Settings);
         Assert.Equal(["--environment=Testing"], parsed.HostArgs);
         Assert.True(parsed.ShowHelp);
         Assert.False(parsed.ShowVersion);

@@ -1,4 +1,3 @@
 using ServingStack.Gateway.Hosting;
 
-var app = GatewayApp.Create(args);
-app.Run();
+return await StartupFailures.RunOrExitAsync(GatewayApp.ProcessName, () => GatewayApp.Create(args));

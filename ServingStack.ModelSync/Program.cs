@@ -1,4 +1,4 @@
 using ServingStack.ModelSync.Hosting;
 
-var app = ModelSyncApp.Create(args);
-return await app.RunModelSyncAsync();
+return await StartupFailures.RunOrExitAsync(
+    ModelSyncApp.ProcessName, () => ModelSyncApp.Create(args), app => app.RunModelSyncAsync(), ModelSyncExitCodes.InvalidConfiguration);

@@ -13,6 +13,18 @@ public sealed class ServingOptions
     /// <summary>gRPC (<c>--port</c>).</summary>
     public int Port { get; set; } = 8500;
 
+    /// <summary>
+    /// <c>--grpc_socket_path</c>: also serve gRPC on this Unix domain socket (for a sidecar or a local client that skips
+    /// TCP). The server removes the file when it stops.
+    /// </summary>
+    public string? GrpcSocketPath { get; set; }
+
+    /// <summary>
+    /// <c>--ssl_config_file</c>: TF Serving's SSLConfig (text format: <c>server_key</c>, <c>server_cert</c>, <c>custom_ca</c>,
+    /// <c>client_verify</c>); the gRPC port then speaks TLS, and with <c>client_verify</c> requires client certificates.
+    /// </summary>
+    public string? SslConfigFile { get; set; }
+
     /// <summary>Address to listen on; <c>0.0.0.0</c> or <c>*</c> means every interface (what a container needs).</summary>
     public string ListenAddress { get; set; } = "0.0.0.0";
 
@@ -62,14 +74,32 @@ public sealed class ServingOptions
     /// <summary>Seconds between checks of the model config file for changes (<c>--model_config_file_poll_wait_seconds</c>); 0: never.</summary>
     public int ModelConfigFilePollWaitSeconds { get; set; } = 5;
 
-    /// <summary>Versions loaded at once (<c>--num_load_threads</c>).</summary>
+    /// <summary>Versions loaded at once (<c>--num_load_threads</c>); 0 (tensorflow_model_server's "no pool") loads one at a time.</summary>
     public int NumLoadThreads { get; set; } = 2;
+
+    /// <summary>
+    /// How many times a failed load is retried (<c>--max_num_load_retries</c>, tensorflow_model_server's default 5); the
+    /// version shows END with the last error in between. After the last retry it stays END until its files change.
+    /// </summary>
+    public int MaxNumLoadRetries { get; set; } = 5;
+
+    /// <summary>Wait between load retries, in microseconds (<c>--load_retry_interval_micros</c>, default one minute); negative: no wait.</summary>
+    public long LoadRetryIntervalMicros { get; set; } = 60_000_000;
+
+    /// <summary>Run one inference on zeros before a version turns AVAILABLE (<c>--enable_model_warmup</c>).</summary>
+    public bool EnableModelWarmup { get; set; } = true;
 
     /// <summary>
     /// How long a REST request may wait for inference before 504 (<c>--rest_api_timeout_in_ms</c>); 0 waits without limit.
     /// A request's <c>X-Request-Timeout-Ms</c> header overrides it.
     /// </summary>
     public int RestApiTimeoutInMs { get; set; } = 30_000;
+
+    /// <summary>
+    /// <c>--rest_api_enable_cors_support</c>: REST answers CORS preflights and allows any origin, so a page served from
+    /// elsewhere can call the model from the browser.
+    /// </summary>
+    public bool RestApiEnableCorsSupport { get; set; }
 
     /// <summary>Largest request body accepted; larger requests get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;

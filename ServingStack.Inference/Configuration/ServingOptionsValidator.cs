@@ -1,5 +1,7 @@
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.Options;
+using ServingStack.Inference.Hosting;
 using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Configuration;
@@ -7,6 +9,9 @@ namespace ServingStack.Inference.Configuration;
 /// <summary>Collects every problem in <see cref="ServingOptions"/> so one failed start lists them all.</summary>
 public sealed class ServingOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<ServingOptions>
 {
+    // sockaddr_un.sun_path holds 108 bytes on Linux, including the terminating NUL.
+    private const int MaxUnixSocketPathBytes = 107;
+
     public ValidateOptionsResult Validate(string? name, ServingOptions options)
     {
         var errors = new List<string>();
@@ -56,14 +61,34 @@ public sealed class ServingOptionsValidator(IConfiguration? configuration = null
             errors.Add($"--file_system_poll_wait_seconds must be >= 0, not {options.FileSystemPollWaitSeconds}.");
         }
 
-        if (options.NumLoadThreads < 1)
+        if (options.NumLoadThreads < 0)
         {
-            errors.Add($"--num_load_threads must be >= 1, not {options.NumLoadThreads}.");
+            errors.Add($"--num_load_threads must be >= 0, not {options.NumLoadThreads}.");
+        }
+
+        if (options.MaxNumLoadRetries < 0)
+        {
+            errors.Add($"--max_num_load_retries must be >= 0, not {options.MaxNumLoadRetries}.");
+        }
+
+        if (options.ModelConfigFilePollWaitSeconds < 0)
+        {
+            errors.Add($"--model_config_file_poll_wait_seconds must be >= 0 (0: read once), not {options.ModelConfigFilePollWaitSeconds}.");
+        }
+
+        if (options.GrpcSocketPath is { Length: > 0 } socket && (socket.IndexOfAny(Path.GetInvalidPathChars()) >= 0 || Encoding.UTF8.GetByteCount(Path.GetFullPath(socket)) > MaxUnixSocketPathBytes))
+        {
+            errors.Add($"--grpc_socket_path '{socket}' must be a valid path of at most {MaxUnixSocketPathBytes} bytes once made absolute (a Unix socket's limit).");
         }
 
         if (options.DrainDelaySeconds < 0 || options.ShutdownGraceSeconds < 0)
         {
             errors.Add("--drain_delay_seconds and --shutdown_grace_seconds must be >= 0.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.SslConfigFile))
+        {
+            GrpcSslConfig.Read(options.SslConfigFile, errors);
         }
 
         if (options.AdminApiKey is { Length: > 0 and < 16 })

@@ -5,11 +5,13 @@ using ServingStack.Inference.Repository;
 namespace ServingStack.Inference.Hosting;
 
 /// <summary>
-/// Runs first when the host stops (SIGTERM): readiness turns false and batch queues flush, then the server keeps
-/// accepting for the drain delay so load balancers stop sending; only then does Kestrel stop accepting and wait (up to
-/// the shutdown grace) for the requests it has. Versions unload after that, when their last request is done.
+/// Runs first when the host stops (SIGTERM): readiness turns false, batch queues flush, and every response from now on
+/// asks its client to reconnect (HTTP/1.1 <c>Connection: close</c>, HTTP/2 GOAWAY), so keep-alive clients move to
+/// another replica while this one still accepts. The server keeps serving for the drain delay so load balancers stop
+/// sending; only then does Kestrel stop accepting and wait (up to the shutdown grace) for the requests it has. Versions
+/// unload after that, when their last request is done.
 /// </summary>
-public sealed partial class GracefulDrainService(ModelManager models, IOptions<ServingOptions> options, ILogger<GracefulDrainService> logger)
+public sealed partial class GracefulDrainService(ModelManager models, ConnectionDrain connections, IOptions<ServingOptions> options, ILogger<GracefulDrainService> logger)
     : IHostedLifecycleService
 {
     public async Task StoppingAsync(CancellationToken cancellationToken)
@@ -17,6 +19,7 @@ public sealed partial class GracefulDrainService(ModelManager models, IOptions<S
         var delay = TimeSpan.FromSeconds(options.Value.DrainDelaySeconds);
         Log.Draining(logger, delay.TotalSeconds, options.Value.ShutdownGraceSeconds);
         models.BeginDrain();
+        connections.Begin();
         if (delay > TimeSpan.Zero)
         {
             try

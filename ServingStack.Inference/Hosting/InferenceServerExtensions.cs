@@ -1,4 +1,5 @@
 using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,7 +26,10 @@ public static class InferenceServerExtensions
         var services = builder.Services;
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ServingOptions>, ServingOptionsValidator>();
-        services.AddSingleton<IConfigureOptions<ModelServerConfig>, ModelServerConfigSetup>();
+        // Read through the unvalidated settings, so a bad ServingOptions does not hide the model config's own problems:
+        // the start then reports both lists together.
+        services.AddSingleton<IConfigureOptions<ModelServerConfig>>(sp =>
+            new ModelServerConfigSetup(Options.Create(Unvalidated(sp.GetRequiredService<IConfiguration>()))));
         services.AddOptions<ModelServerConfig>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelServerConfig>, ModelServerConfigValidator>();
         builder.AddTfServingMonitoring();
@@ -37,9 +41,23 @@ public static class InferenceServerExtensions
         services.AddSingleton<ModelManager>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelManager>());
         services.AddHostedService<GracefulDrainService>();
+        builder.AddConnectionDrain(beginOnStop: false); // GracefulDrainService starts it, with its own delay
+        services.AddOptions<CorsOptions>().Configure<IOptions<ServingOptions>>((cors, serving) =>
+        {
+            if (serving.Value.RestApiEnableCorsSupport)
+            {
+                // --rest_api_enable_cors_support: browsers may call the REST API from any origin.
+                cors.AddDefaultPolicy(policy => policy.AllowAnyOrigin().AllowAnyHeader().WithMethods("GET", "POST", "OPTIONS"));
+            }
+        });
+        services.AddCors();
         // The host's stop budget covers the drain delay and the grace for in-flight requests.
-        services.AddOptions<HostOptions>().Configure<IOptions<ServingOptions>>((host, serving) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(serving.Value.DrainDelaySeconds + serving.Value.ShutdownGraceSeconds));
+        // (Unvalidated: the host reads this while it is built, before ValidateOnStart reports every problem at once.)
+        services.AddOptions<HostOptions>().Configure<IConfiguration>((host, configuration) =>
+        {
+            var serving = Unvalidated(configuration);
+            host.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, serving.DrainDelaySeconds) + Math.Max(0, serving.ShutdownGraceSeconds));
+        });
 
         // Our meter joins the service defaults' OTLP export and is also scraped as Prometheus text at /metrics.
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -51,18 +69,38 @@ public static class InferenceServerExtensions
         services.AddSingleton<ServingEndpoints>();
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
-            var options = context.Configuration.GetSection(ServingOptions.SectionName).Get<ServingOptions>() ?? new ServingOptions();
+            var options = Unvalidated(context.Configuration);
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
 
-            // gRPC is h2c (HTTP/2 without TLS, as tensorflow_model_server's --port); REST stays HTTP/1.1 for curl and
+            // gRPC is h2c (HTTP/2 without TLS, as tensorflow_model_server's --port, unless --ssl_config_file); REST stays HTTP/1.1 for curl and
             // TF Serving clients. One protocol per port, because without TLS there is no ALPN to tell them apart.
             ListenOptions? grpc = null;
             ListenOptions? rest = null;
+            // --ssl_config_file puts TLS on this port (a file that does not check out fails validation instead).
+            var ssl = string.IsNullOrWhiteSpace(options.SslConfigFile) ? null : GrpcSslConfig.Read(options.SslConfigFile, []);
             kestrel.ListenOn(options.ListenAddress, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                if (ssl is not null)
+                {
+                    listen.UseHttps(ssl.ToHttpsOptions());
+                }
+
+                listen.TrackForDrain();
                 grpc = listen;
             });
+            if (!string.IsNullOrWhiteSpace(options.GrpcSocketPath))
+            {
+                // tensorflow_model_server's --grpc_socket_path: the same gRPC services on a Unix socket as well.
+                // Kestrel removes the socket file when it stops; one left by a crash fails the bind, reported at start
+                // (deleting it here could delete another process's live socket).
+                kestrel.ListenUnixSocket(Path.GetFullPath(options.GrpcSocketPath), listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    listen.TrackForDrain();
+                });
+            }
+
             kestrel.ListenOn(options.ListenAddress, options.RestApiPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
@@ -74,8 +112,8 @@ public static class InferenceServerExtensions
         // Exception details stay in our log; clients get the status and our message. A gRPC message may be as large as
         // a REST body (gRPC's own default, 4 MB, is too small for image batches).
         services.AddGrpc(o => o.EnableDetailedErrors = false);
-        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServingOptions>>((grpc, serving) =>
-            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, serving.Value.MaxRequestBodyBytes));
+        services.AddOptions<GrpcServiceOptions>().Configure<IConfiguration>((grpc, configuration) =>
+            grpc.MaxReceiveMessageSize = (int)Math.Clamp(Unvalidated(configuration).MaxRequestBodyBytes, 1024, int.MaxValue));
         services.AddGrpcHealthChecks(o =>
         {
             // "" (the whole server) is SERVING when every check passes, so only once every model is loaded; the
@@ -88,12 +126,21 @@ public static class InferenceServerExtensions
         return builder;
     }
 
+    /// <summary>The settings as configured, before validation (which runs once the host starts and reports every problem).</summary>
+    private static ServingOptions Unvalidated(IConfiguration configuration) =>
+        configuration.GetSection(ServingOptions.SectionName).Get<ServingOptions>() ?? new ServingOptions();
+
     /// <summary>
     /// TF Serving REST, Open Inference REST and gRPC, gRPC health (<c>grpc.health.v1</c>) and reflection, and the seed's
     /// probes (<c>/healthz</c>, <c>/ready</c>).
     /// </summary>
     public static WebApplication MapInferenceServer(this WebApplication app)
     {
+        // First: during a shutdown every response, even an error, asks its client to reconnect elsewhere.
+        app.UseConnectionDrain();
+        // A no-op unless --rest_api_enable_cors_support gave it a default policy (and for requests without Origin).
+        app.UseCors();
+
         app.UseExceptionHandler(errors => errors.Run(context =>
         {
             // The protocols' error shape even for our own bugs; never a stack trace to the client.

@@ -27,6 +27,7 @@ public sealed partial class ModelManager : BackgroundService
     private static readonly TimeSpan SettleCheck = TimeSpan.FromMilliseconds(250);
     private bool _rescanSoon;
     private bool _draining;
+    private CancellationToken _stopping;
 
     public ModelManager(
         IOptions<ModelServerConfig> config,
@@ -42,7 +43,8 @@ public sealed partial class ModelManager : BackgroundService
         _logger = logger;
         _time = time;
         _options = options.Value;
-        _loadSlots = new SemaphoreSlim(_options.NumLoadThreads);
+        // tensorflow_model_server's --num_load_threads=0 loads serially: one slot.
+        _loadSlots = new SemaphoreSlim(Math.Max(1, _options.NumLoadThreads));
         _configFactory = configFactory;
         _set = new ModelSet(config.Value.Models.Select(m => new ManagedModel(m)).ToArray());
         metrics.ObserveModelStates(ObserveStates);
@@ -158,6 +160,7 @@ public sealed partial class ModelManager : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
         var watchConfig = WatchConfigFileAsync(stoppingToken);
         await PollFoldersAsync(stoppingToken);
         await watchConfig;
@@ -329,12 +332,14 @@ public sealed partial class ModelManager : BackgroundService
                 }
 
                 var stamp = VersionFolder.Stamp(path);
-                if (existing?.Error is not null && stamp == existing.FileStamp && now < existing.RetryAt)
+                var sameFilesFailed = existing?.Error is not null && stamp == existing.FileStamp;
+                if (sameFilesFailed && now < existing!.RetryAt)
                 {
-                    continue; // failed: wait for its backoff, or for its files to change
+                    continue; // failed: wait for its retry, or for its files to change
                 }
 
-                if (!IsSettled(model, number, stamp))
+                // A retry of the same files needs no second look: they settled before the failed load.
+                if (!sameFilesFailed && !IsSettled(model, number, stamp))
                 {
                     continue; // still being written: look again shortly
                 }
@@ -348,7 +353,7 @@ public sealed partial class ModelManager : BackgroundService
                 {
                     FileStamp = stamp,
                     Metrics = _metrics,
-                    FailedAttempts = existing?.Error is not null && stamp == existing.FileStamp ? existing.FailedAttempts : 0,
+                    FailedAttempts = sameFilesFailed ? existing!.FailedAttempts : 0,
                 };
                 versions.Add(version);
                 toLoad.Add(version);
@@ -421,8 +426,50 @@ public sealed partial class ModelManager : BackgroundService
         return new DynamicBatcher(session, config.Batching, _metrics, config.Name, version);
     }
 
-    public static TimeSpan RetryDelay(int failedAttempts) =>
-        TimeSpan.FromSeconds(Math.Min(300, Math.Pow(2, Math.Clamp(failedAttempts - 1, 0, 16))));
+    /// <summary>
+    /// tensorflow_model_server's retry rule: after a failed load, up to <c>--max_num_load_retries</c> more attempts, each
+    /// <c>--load_retry_interval_micros</c> after the last failure (negative: at once). Null: no retries left.
+    /// </summary>
+    private TimeSpan? RetryDelay(int failedAttempts)
+    {
+        if (failedAttempts > _options.MaxNumLoadRetries)
+        {
+            return null;
+        }
+
+        // Task.Delay takes at most ~24.8 days; a longer interval is as good as never within one process.
+        var micros = Math.Clamp(_options.LoadRetryIntervalMicros, 0, (long)TimeSpan.FromDays(24).TotalMicroseconds);
+        return TimeSpan.FromMicroseconds(micros);
+    }
+
+    /// <summary>Wakes the model up for a retry at its time, so retries happen with polling off too.</summary>
+    private async Task RetryLaterAsync(ManagedModel model, ModelVersion failed, TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, _stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (IsDraining)
+        {
+            return;
+        }
+
+        // The timer and the wall clock may disagree by a tick: this wake-up is the retry time.
+        failed.RetryAt = _time.GetUtcNow();
+        try
+        {
+            Reconcile(model);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.ScanFailed(_logger, model.Name, model.Config.BasePath, ex.Message);
+        }
+    }
 
     private static string VersionText(ModelVersion version) => version.Version.ToString(CultureInfo.InvariantCulture);
 
@@ -447,12 +494,22 @@ public sealed partial class ModelManager : BackgroundService
         catch (Exception ex)
         {
             var message = ex is ModelLoadException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
-            // Retried with exponential backoff (1 s, 2 s, 4 s ... 5 min) while older versions keep serving.
+            // Retried per --max_num_load_retries / --load_retry_interval_micros while older versions keep serving; a
+            // change to the version's files is tried at once, whatever the count.
             version.FailedAttempts++;
-            version.RetryAt = _time.GetUtcNow() + RetryDelay(version.FailedAttempts);
+            var retry = RetryDelay(version.FailedAttempts);
+            version.RetryAt = retry is { } delay ? _time.GetUtcNow() + delay : DateTimeOffset.MaxValue;
             version.MarkFailed(message);
             _metrics.RecordLoad(model.Name, VersionText(version), version.Path, false, _time.GetElapsedTime(started));
-            Log.LoadFailed(_logger, model.Name, version.Version, version.FailedAttempts, RetryDelay(version.FailedAttempts).TotalSeconds, message);
+            if (retry is { } wait)
+            {
+                Log.LoadFailed(_logger, model.Name, version.Version, version.FailedAttempts, wait.TotalSeconds, message);
+                _ = RetryLaterAsync(model, version, wait);
+            }
+            else
+            {
+                Log.LoadGaveUp(_logger, model.Name, version.Version, version.FailedAttempts, _options.MaxNumLoadRetries, message);
+            }
         }
         finally
         {
@@ -511,8 +568,11 @@ public sealed partial class ModelManager : BackgroundService
         [LoggerMessage(EventId = 2, EventName = "VersionAvailable", Level = LogLevel.Information, Message = "Model {Model} version {Version} is AVAILABLE on {Provider} (loaded and warmed in {Milliseconds:F0} ms)")]
         public static partial void Available(ILogger logger, string model, long version, string provider, double milliseconds);
 
-        [LoggerMessage(EventId = 3, EventName = "VersionLoadFailed", Level = LogLevel.Error, Message = "Model {Model} version {Version} failed to load (attempt {Attempt}; next try in {RetrySeconds:F0} s unless its files change): {Error}")]
+        [LoggerMessage(EventId = 3, EventName = "VersionLoadFailed", Level = LogLevel.Error, Message = "Model {Model} version {Version} failed to load (attempt {Attempt}; next try in {RetrySeconds:0.###} s, or as soon as its files change): {Error}")]
         public static partial void LoadFailed(ILogger logger, string model, long version, int attempt, double retrySeconds, string error);
+
+        [LoggerMessage(EventId = 30, EventName = "VersionLoadGaveUp", Level = LogLevel.Error, Message = "Model {Model} version {Version} failed to load (attempt {Attempt}; no retries left, --max_num_load_retries={MaxRetries}); it is tried again when its files change: {Error}")]
+        public static partial void LoadGaveUp(ILogger logger, string model, long version, int attempt, int maxRetries, string error);
 
         [LoggerMessage(EventId = 4, EventName = "VersionRetiring", Level = LogLevel.Information, Message = "Retiring model {Model} version {Version}; it unloads when its in-flight requests finish")]
         public static partial void Retiring(ILogger logger, string model, long version);

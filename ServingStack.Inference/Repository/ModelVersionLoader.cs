@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
+using ServingStack.Inference.Configuration;
 using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Repository;
 
-/// <summary>Turns a version folder into a warmed-up session, or a clear reason why not.</summary>
-public sealed class ModelVersionLoader(OnnxSessionFactory sessions)
+/// <summary>Turns a version folder into a warmed-up session (unless <c>--enable_model_warmup=false</c>), or a clear reason why not.</summary>
+public sealed partial class ModelVersionLoader(OnnxSessionFactory sessions, IOptions<ServingOptions> options, ILogger<ModelVersionLoader> logger)
 {
     public const string ModelFileName = "model.onnx";
 
@@ -33,6 +35,12 @@ public sealed class ModelVersionLoader(OnnxSessionFactory sessions)
             throw new ModelLoadException($"ONNX Runtime could not load '{file}': {ex.Message}", ex);
         }
 
+        if (!options.Value.EnableModelWarmup)
+        {
+            Log.WarmupSkipped(logger, model.Name, version);
+            return session;
+        }
+
         try
         {
             SessionWarmup.Run(session);
@@ -43,5 +51,11 @@ public sealed class ModelVersionLoader(OnnxSessionFactory sessions)
             session.Dispose();
             throw new ModelLoadException($"warm-up inference of '{file}' failed: {ex.Message}", ex);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 31, EventName = "WarmupSkipped", Level = LogLevel.Information, Message = "Model {Model} version {Version}: no warm-up inference (--enable_model_warmup=false); its first request pays for ONNX Runtime's lazy initialisation")]
+        public static partial void WarmupSkipped(ILogger logger, string model, long version);
     }
 }

@@ -7,10 +7,11 @@ namespace ServingStack.Inference.Runtime;
 /// Creates sessions with the execution provider a model asks for. CUDA is tried first when asked for; when its libraries,
 /// driver or device are missing the session is created on CPU, the reason is logged, and the model reports it.
 /// </summary>
-public sealed class OnnxSessionFactory(ILogger<OnnxSessionFactory> logger)
+public sealed partial class OnnxSessionFactory(ILogger<OnnxSessionFactory> logger)
 {
     public OnnxModelSession Create(string modelPath, ExecutionSettings settings, string modelName, long version)
     {
+        Log.SessionOptions(logger, modelName, version, settings.IntraOpThreads, settings.InterOpThreads, settings.AllowSpinning, settings.GraphOptimizationLevel);
         string? fallbackReason = null;
         if (string.Equals(settings.Provider, ExecutionSettings.Cuda, StringComparison.OrdinalIgnoreCase))
         {
@@ -75,5 +76,12 @@ public sealed class OnnxSessionFactory(ILogger<OnnxSessionFactory> logger)
     {
         var end = message.IndexOf('\n', StringComparison.Ordinal);
         return (end < 0 ? message : message[..end]).Trim();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 101, EventName = "SessionOptions", Level = LogLevel.Information,
+            Message = "Model {Model} version {Version}: ONNX Runtime session with intra-op threads {IntraOpThreads}, inter-op threads {InterOpThreads} (0: ONNX Runtime's default), spinning {AllowSpinning}, graph optimization {GraphOptimizationLevel}")]
+        public static partial void SessionOptions(ILogger logger, string model, long version, int intraOpThreads, int interOpThreads, bool allowSpinning, string graphOptimizationLevel);
     }
 }

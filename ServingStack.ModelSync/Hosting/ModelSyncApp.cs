@@ -7,8 +7,18 @@ namespace ServingStack.ModelSync.Hosting;
 /// <summary>Builds the sidecar; Program.cs runs it, tests start it in process.</summary>
 public static class ModelSyncApp
 {
+    /// <summary>The name configuration errors are reported under (<c>model sync: invalid configuration:</c>).</summary>
+    public const string ProcessName = "model sync";
+
+    /// <summary>Builds the sidecar; throws <see cref="ConfigurationProblemsException"/> for unknown flags or stray arguments.</summary>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        var problems = ModelSyncCommandLine.Check(args);
+        if (problems.Count > 0)
+        {
+            throw new ConfigurationProblemsException(problems);
+        }
+
         var normalized = ModelSyncCommandLine.Normalize(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = normalized, ContentRootPath = AppContext.BaseDirectory });
         builder.AddModelSyncCommandLine(normalized);
@@ -23,27 +33,15 @@ public static class ModelSyncApp
     }
 
     /// <summary>
-    /// Checks the configuration (printing every error), then either syncs once and returns an exit code without
-    /// starting Kestrel (<c>--once</c>, for init containers), or runs the polling web app until it is stopped.
+    /// Reads the configuration, then either syncs once and returns an exit code without starting Kestrel (<c>--once</c>,
+    /// for init containers), or runs the polling web app until it is stopped. An invalid configuration throws
+    /// (<see cref="Microsoft.Extensions.Options.OptionsValidationException"/>, or the binder's error for a value of the
+    /// wrong type); Program.cs turns that into <see cref="ModelSyncExitCodes.InvalidConfiguration"/> with every problem
+    /// on stderr, in both modes.
     /// </summary>
     public static async Task<int> RunModelSyncAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
-        ModelSyncOptions options;
-        try
-        {
-            options = app.Services.GetRequiredService<IOptions<ModelSyncOptions>>().Value;
-        }
-        catch (OptionsValidationException ex)
-        {
-            await Console.Error.WriteLineAsync("model sync: invalid configuration:");
-            foreach (var failure in ex.Failures)
-            {
-                await Console.Error.WriteLineAsync($"  {failure}");
-            }
-
-            await app.DisposeAsync();
-            return ModelSyncExitCodes.InvalidConfiguration;
-        }
+        var options = app.Services.GetRequiredService<IOptions<ModelSyncOptions>>().Value;
 
         if (!options.Once)
         {

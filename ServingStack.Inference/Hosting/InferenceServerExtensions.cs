@@ -29,7 +29,10 @@ public static class InferenceServerExtensions
         // Read through the unvalidated settings, so a bad ServingOptions does not hide the model config's own problems:
         // the start then reports both lists together.
         services.AddSingleton<IConfigureOptions<ModelServerConfig>>(sp =>
-            new ModelServerConfigSetup(Options.Create(Unvalidated(sp.GetRequiredService<IConfiguration>()))));
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            return new ModelServerConfigSetup(Options.Create(Unvalidated(configuration)), configuration);
+        });
         services.AddOptions<ModelServerConfig>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelServerConfig>, ModelServerConfigValidator>();
         builder.AddTfServingMonitoring();

@@ -250,9 +250,9 @@ public sealed class VersionPublisher
         {
             return Attempt.Failed(reported, SyncProblemKind.SourceError, path, ex.Message, ex.IsTransient);
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or HttpRequestException or System.Net.Sockets.SocketException)
         {
-            // A dropped connection surfaces as an IOException from the body stream.
+            // A dropped connection surfaces as an IOException from the body stream (a bare SocketException from some clients).
             return Attempt.Failed(reported, SyncProblemKind.SourceError, path, $"download failed: {ex.Message}", transient: true);
         }
         catch (UnauthorizedAccessException ex)

@@ -79,7 +79,7 @@ public sealed class HttpIndexModelSource : IModelSource
         {
             throw new ModelSourceException($"fetching index {Description} failed: {watchdog.Describe()}", ex) { IsTransient = true };
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or System.Net.Sockets.SocketException)
         {
             throw new ModelSourceException($"fetching index {Description} failed: {ex.Message}", ex) { IsTransient = true };
         }
@@ -254,7 +254,7 @@ public sealed class HttpIndexModelSource : IModelSource
             response = null;
             return opened;
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or System.Net.Sockets.SocketException)
         {
             throw new ModelSourceException($"GET {file.Location} failed: {ex.Message}", ex) { IsTransient = true };
         }

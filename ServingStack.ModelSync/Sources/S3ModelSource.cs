@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Xml;
 using Amazon;
 using Amazon.Runtime;
@@ -152,7 +153,7 @@ public sealed class S3ModelSource : IModelSource
         {
             throw new ModelSourceException($"listing {Description} failed: not a valid S3 listing ({Innermost(ex)})", ex);
         }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException)
         {
             throw new ModelSourceException($"listing {Description} failed: {Describe(ex)}", ex) { IsTransient = IsTransient(ex) };
         }
@@ -180,7 +181,7 @@ public sealed class S3ModelSource : IModelSource
         {
             throw new ModelSourceException($"reading s3://{_bucket}/{file.Location} failed: the store's answer is not valid ({Innermost(ex)})", ex);
         }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException)
         {
             throw new ModelSourceException($"reading s3://{_bucket}/{file.Location} failed: {Describe(ex)}", ex) { IsTransient = IsTransient(ex) };
         }
@@ -286,7 +287,7 @@ public sealed class S3ModelSource : IModelSource
     private static bool IsTransient(Exception ex) => ex switch
     {
         AmazonServiceException s => s.Retryable is not null || (int)s.StatusCode is 408 or 429 or >= 500,
-        AmazonClientException or HttpRequestException or IOException => true,
+        AmazonClientException or HttpRequestException or IOException or SocketException => true,
         _ => false,
     };
 

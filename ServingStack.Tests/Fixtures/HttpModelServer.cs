@@ -58,11 +58,12 @@ public sealed class HttpModelServer : IAsyncDisposable
     /// <summary>Runs before the model routes; when it returns true it has answered the request (a broken or hostile server).</summary>
     public Func<HttpContext, Task<bool>>? Intercept { get; set; }
 
-    public static async Task<HttpModelServer> StartAsync(string root)
+    /// <summary>Starts serving <paramref name="root"/>; on <paramref name="port"/> when given (a server that comes back where it was).</summary>
+    public static async Task<HttpModelServer> StartAsync(string root, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         HttpModelServer? server = null;
         app.Use(async (context, next) =>

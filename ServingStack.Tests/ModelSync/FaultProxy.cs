@@ -8,7 +8,8 @@ namespace ServingStack.Tests.ModelSync;
 /// <summary>
 /// A TCP proxy on 127.0.0.1 in front of a real server (s3rver), for the faults a network or a broken store causes and the
 /// server itself cannot: responses that stop mid-body (<see cref="StallResponsesAfterBytes"/>), a store that dies
-/// (<see cref="Kill"/>: every connection reset, new ones refused) and answers that are garbage (<see cref="Answer"/>).
+/// (<see cref="Kill"/>: every connection reset, new ones too, until <see cref="Revive"/>) and answers that are garbage
+/// (<see cref="Answer"/>).
 /// Requests are forwarded byte for byte, so signed S3 requests stay valid.
 /// </summary>
 internal sealed class FaultProxy : IAsyncDisposable
@@ -17,8 +18,10 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     private readonly TcpListener _listener;
     private readonly IPEndPoint _upstream;
-    private readonly CancellationTokenSource _killed = new();
+    private readonly CancellationTokenSource _stopped = new();
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
+    private CancellationTokenSource _alive = new();
+    private volatile bool _dead;
     private readonly Task _accepting;
     private int _stalls;
     private long _responseBytes;
@@ -53,16 +56,21 @@ internal sealed class FaultProxy : IAsyncDisposable
     public static byte[] Response(int status, string contentType, byte[] body) =>
         [.. Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"), .. body];
 
-    /// <summary>The store dies: no new connection is accepted and every open one is reset.</summary>
+    /// <summary>The store dies: every open connection is reset, and so is every new one until <see cref="Revive"/>.</summary>
     public void Kill()
     {
-        _killed.Cancel();
-        _listener.Stop();
+        _dead = true;
+        Interlocked.Exchange(ref _alive, new CancellationTokenSource()).Cancel();
     }
+
+    /// <summary>The store is back: connections are forwarded again.</summary>
+    public void Revive() => _dead = false;
 
     public async ValueTask DisposeAsync()
     {
         Kill();
+        await _stopped.CancelAsync();
+        _listener.Stop();
         try
         {
             await _accepting;
@@ -72,14 +80,14 @@ internal sealed class FaultProxy : IAsyncDisposable
         }
 
         await Task.WhenAll(_connections.Keys);
-        _killed.Dispose();
+        _stopped.Dispose();
     }
 
     private async Task AcceptAsync()
     {
-        while (!_killed.IsCancellationRequested)
+        while (!_stopped.IsCancellationRequested)
         {
-            var client = await _listener.AcceptTcpClientAsync(_killed.Token);
+            var client = await _listener.AcceptTcpClientAsync(_stopped.Token);
             var connection = HandleAsync(client);
             _connections[connection] = true;
             _ = connection.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
@@ -89,9 +97,16 @@ internal sealed class FaultProxy : IAsyncDisposable
     private async Task HandleAsync(TcpClient client)
     {
         using var upstream = new TcpClient();
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(_killed.Token);
+        var alive = Volatile.Read(ref _alive).Token;
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(alive);
         try
         {
+            if (_dead)
+            {
+                await done.CancelAsync();
+            }
+
+            done.Token.ThrowIfCancellationRequested();
             await upstream.ConnectAsync(_upstream, done.Token);
             var requests = ForwardRequestsAsync(client.GetStream(), upstream.GetStream(), done.Token);
             var responses = ForwardResponsesAsync(upstream.GetStream(), client.GetStream(), done.Token);
@@ -103,7 +118,7 @@ internal sealed class FaultProxy : IAsyncDisposable
         finally
         {
             await done.CancelAsync();
-            if (_killed.IsCancellationRequested)
+            if (alive.IsCancellationRequested || _dead)
             {
                 // A reset, not a polite close: what a client sees when the store's process dies.
                 client.Client.LingerState = new LingerOption(true, 0);

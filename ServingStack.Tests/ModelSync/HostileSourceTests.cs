@@ -1,7 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Amazon.Runtime;
-using Amazon.S3;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -40,21 +38,6 @@ public sealed class HostileSourceTests : IClassFixture<S3Server>, IAsyncLifetime
         _target.Dispose();
     }
 
-    private static Dictionary<string, string> S3Environment() => new()
-    {
-        ["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey,
-        ["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey,
-        ["AWS_REGION"] = "us-east-1",
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-    };
-
-    private static S3ModelSource S3Source(string bucket, Uri endpoint)
-    {
-        var client = new AmazonS3Client(new BasicAWSCredentials(S3Server.AccessKey, S3Server.SecretKey),
-            S3ModelSource.CreateConfig(endpoint.ToString(), _ => null, out var resolved));
-        return new S3ModelSource(client, bucket, string.Empty, resolved, ownsClient: true);
-    }
-
     [Fact]
     public async Task A_file_and_a_folder_of_the_same_name_fail_only_their_version_and_once_exits_1()
     {
@@ -65,7 +48,7 @@ public sealed class HostileSourceTests : IClassFixture<S3Server>, IAsyncLifetime
         await PutAsync(bucket, "mnist/14/a/b", [4, 5, 6]);
 
         // (s3rver lists a/b before a, AWS the other way round; the index test below lists a first.)
-        await using var sync = await ModelSyncProcess.RunAsync(S3Environment(), SyncHarness.ProcessTimeout,
+        await using var sync = await ModelSyncProcess.RunAsync(SyncHarness.S3Environment(), SyncHarness.ProcessTimeout,
             "--source", $"s3://{bucket}", "--target", _target.Root, "--s3-endpoint", _s3.Endpoint.ToString(), "--once");
 
         Assert.True(sync.ExitCode == ModelSyncExitCodes.Incomplete, sync.ToString());
@@ -85,7 +68,7 @@ public sealed class HostileSourceTests : IClassFixture<S3Server>, IAsyncLifetime
         var v1 = await PutAsync(bucket, $"{model}/1/model.onnx", SyncHarness.Mlp(1));
         await PutAsync(bucket, $"{model}/14/a", [1, 2, 3]);
         await PutAsync(bucket, $"{model}/14/a/b", [4, 5, 6]);
-        using var source = S3Source(bucket, _s3.Endpoint);
+        using var source = SyncHarness.S3Source(bucket, _s3.Endpoint);
         var log = new CapturedLog();
         await using var app = SyncHarness.Build([$"--source=s3://{bucket}", $"--target={_target.Root}", "--interval=200ms", "--urls=http://127.0.0.1:0"], log, source);
         await app.StartAsync();
@@ -116,7 +99,7 @@ public sealed class HostileSourceTests : IClassFixture<S3Server>, IAsyncLifetime
             ? FaultProxy.Response(200, "application/xml", "<ListBucketResult><Contents><Key>mnist/1/model.onnx</Key><Size>12"u8.ToArray())
             : null;
 
-        await using var sync = await ModelSyncProcess.RunAsync(S3Environment(), SyncHarness.ProcessTimeout,
+        await using var sync = await ModelSyncProcess.RunAsync(SyncHarness.S3Environment(), SyncHarness.ProcessTimeout,
             "--source", $"s3://{bucket}", "--target", _target.Root, "--s3-endpoint", proxy.Endpoint.ToString(), "--once");
 
         Assert.True(sync.ExitCode == ModelSyncExitCodes.Incomplete, sync.ToString());
@@ -189,9 +172,13 @@ public sealed class HostileSourceTests : IClassFixture<S3Server>, IAsyncLifetime
         Directory.CreateSymbolicLink(Path.Combine(_source.Root, "mnist", "4"), secretFolder);
         Directory.CreateSymbolicLink(Path.Combine(_source.Root, "leaked"), Path.Combine(_outside.Root, "private"));
 
-        // A link that stays inside the source is an ordinary file.
+        // A link that stays inside the source is an ordinary file; one that loops or leads nowhere is not.
         Directory.CreateDirectory(Path.Combine(_source.Root, "mnist", "5"));
         File.CreateSymbolicLink(Path.Combine(_source.Root, "mnist", "5", "model.onnx"), Path.Combine("..", "1", "model.onnx"));
+        SyncHarness.Write(_source.Root, "mnist", 6, SyncHarness.Mlp(6));
+        Directory.CreateSymbolicLink(Path.Combine(_source.Root, "mnist", "6", "loop"), ".");
+        Directory.CreateDirectory(Path.Combine(_source.Root, "mnist", "7"));
+        File.CreateSymbolicLink(Path.Combine(_source.Root, "mnist", "7", "model.onnx"), "missing.onnx");
 
         await using var sync = await ModelSyncProcess.RunAsync(null, SyncHarness.ProcessTimeout, "--source", _source.Root, "--target", _target.Root, "--once");
 
@@ -200,6 +187,8 @@ public sealed class HostileSourceTests : IClassFixture<S3Server>, IAsyncLifetime
         Assert.Contains($"unsafe_path: mnist/3: mnist/3/assets is a symbolic link to {secretFolder}, outside the source", sync.StdErr, StringComparison.Ordinal);
         Assert.Contains($"unsafe_path: mnist/4: mnist/4 is a symbolic link to {secretFolder}, outside the source", sync.StdErr, StringComparison.Ordinal);
         Assert.Contains($"unsafe_path: leaked: leaked is a symbolic link to {Path.Combine(_outside.Root, "private")}, outside the source", sync.StdErr, StringComparison.Ordinal);
+        Assert.Contains("unsafe_path: mnist/6: mnist/6/loop leads back into a folder above it (a link cycle)", sync.StdErr, StringComparison.Ordinal);
+        Assert.Contains("unsafe_path: mnist/7: mnist/7/model.onnx is a symbolic link to missing.onnx, which does not exist or loops", sync.StdErr, StringComparison.Ordinal);
         Assert.DoesNotContain("size_mismatch", sync.StdErr, StringComparison.Ordinal);
         Assert.Equal([1, 5], SyncHarness.Versions(_target.Root, "mnist"));
         SyncHarness.AssertPublished(_target.Root, "mnist", 1, v1);
@@ -209,6 +198,29 @@ public sealed class HostileSourceTests : IClassFixture<S3Server>, IAsyncLifetime
         {
             Assert.False(File.ReadAllBytes(file).AsSpan().SequenceEqual(secret), $"{file} holds the outside file");
         }
+    }
+
+    [Fact]
+    public async Task A_fifo_in_a_folder_source_is_refused_without_blocking_the_pass()
+    {
+        var v2 = SyncHarness.Write(_source.Root, "mnist", 2, SyncHarness.Mlp(2));
+        var fifo = Path.Combine(_source.Root, "mnist", "1", "model.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(fifo)!);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // Opening a FIFO for reading waits for a writer that never comes: the pass must not.
+        var (report, _) = await SyncHarness.SyncAsync([$"--source={_source.Root}", $"--target={_target.Root}"], SyncHarness.QuickFolder(_source.Root))
+            .WaitAsync(TimeSpan.FromSeconds(60));
+
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal((SyncProblemKind.SourceError, "mnist/1/model.onnx"), (problem.Kind, problem.Subject));
+        Assert.Contains("is not a regular file", problem.Message, StringComparison.Ordinal);
+        Assert.Equal(["mnist/2"], report.Published);
+        SyncHarness.AssertPublished(_target.Root, "mnist", 2, v2);
     }
 
     [Fact]

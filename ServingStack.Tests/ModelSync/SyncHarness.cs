@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Amazon.Runtime;
+using Amazon.S3;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -100,6 +102,21 @@ internal static class SyncHarness
 
         return [.. versions.Order(StringComparer.Ordinal)];
     }
+
+    /// <summary>The environment a sidecar process needs to reach <see cref="S3Server"/> (its endpoint comes from a flag).</summary>
+    public static Dictionary<string, string> S3Environment() => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey,
+        ["AWS_REGION"] = "us-east-1",
+        // Never reach for instance metadata on a test machine.
+        ["AWS_EC2_METADATA_DISABLED"] = "true",
+    };
+
+    /// <summary>An S3 source for the whole of <paramref name="bucket"/> at <paramref name="endpoint"/> (the server, or a proxy in front of it).</summary>
+    public static S3ModelSource S3Source(string bucket, Uri endpoint) =>
+        new(new AmazonS3Client(new BasicAWSCredentials(S3Server.AccessKey, S3Server.SecretKey), S3ModelSource.CreateConfig(endpoint.ToString(), _ => null, out var resolved)),
+            bucket, string.Empty, resolved, ownsClient: true);
 
     /// <summary>A folder source that settles fast, for tests that do not exercise settling.</summary>
     public static FileSystemModelSource QuickFolder(string folder) => new(folder, TimeSpan.FromMilliseconds(50));

@@ -91,10 +91,15 @@ public sealed class FileSystemModelSource : IModelSource
             size = RandomAccess.GetLength(stream.SafeFileHandle);
             written = File.GetLastWriteTimeUtc(stream.SafeFileHandle);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             stream.Dispose();
-            throw ex is IOException or UnauthorizedAccessException ? new ModelSourceException($"reading {file.Location} failed: {ex.Message}", ex) : ex;
+            throw new ModelSourceException($"reading {file.Location} failed: {ex.Message}", ex);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
         }
 
         return Task.FromResult(new OpenedSourceFile(stream)
@@ -135,12 +140,15 @@ public sealed class FileSystemModelSource : IModelSource
                     continue;
                 }
 
+                var realModel = LocalFiles.Resolve(model.FullName) ?? model.FullName;
                 foreach (var versionDir in model.EnumerateDirectories())
                 {
                     var relative = $"{modelDir.Name}/{versionDir.Name}";
                     if (ModelFilePath.TryParseVersion(versionDir.Name, out _) && Follow(versionDir, relative, realRoot, entries) is DirectoryInfo version)
                     {
-                        Walk(version, relative, realRoot, entries, [LocalFiles.Resolve(version.FullName) ?? version.FullName], depth: 0);
+                        // A link back to the version, its model or the root would list the repository inside itself.
+                        HashSet<string> above = [realRoot, realModel, LocalFiles.Resolve(version.FullName) ?? version.FullName];
+                        Walk(version, relative, realRoot, entries, above, depth: 0);
                     }
                 }
             }

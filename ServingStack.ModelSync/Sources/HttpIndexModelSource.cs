@@ -63,7 +63,7 @@ public sealed class HttpIndexModelSource : IModelSource
             using var response = await _client.GetAsync(_indexUri, HttpCompletionOption.ResponseHeadersRead, watchdog.Token);
             if (!response.IsSuccessStatusCode)
             {
-                throw new ModelSourceException($"index {Description} answered {(int)response.StatusCode} {response.ReasonPhrase}") { IsTransient = IsTransient(response.StatusCode) };
+                throw new ModelSourceException($"index {Description} answered {(int)response.StatusCode} {SourceText.Display(response.ReasonPhrase, 100)}") { IsTransient = IsTransient(response.StatusCode) };
             }
 
             if (response.Content.Headers.ContentLength > MaxIndexBytes)
@@ -246,7 +246,7 @@ public sealed class HttpIndexModelSource : IModelSource
             response = await _client.GetAsync(new Uri(file.Location), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                throw new ModelSourceException($"GET {file.Location} answered {(int)response.StatusCode} {response.ReasonPhrase}") { IsTransient = IsTransient(response.StatusCode) };
+                throw new ModelSourceException($"GET {file.Location} answered {(int)response.StatusCode} {SourceText.Display(response.ReasonPhrase, 100)}") { IsTransient = IsTransient(response.StatusCode) };
             }
 
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken);

@@ -135,7 +135,7 @@ internal static partial class LocalFiles
         if (!stream.CanSeek)
         {
             stream.Dispose();
-            throw new IOException($"{path} is not a regular file (a FIFO, socket or device)");
+            throw new IOException($"{path} is not a regular file (a FIFO or socket)");
         }
 
         return stream;

@@ -55,30 +55,7 @@ public readonly record struct ModelFilePath(string Model, long Version, string V
     }
 
     /// <summary>A path as it may be shown in a message: control characters escaped, cut to a readable length.</summary>
-    public static string Display(string path)
-    {
-        const int Max = 200;
-        var text = new StringBuilder(Math.Min(path.Length, Max) + 16);
-        foreach (var c in path)
-        {
-            if (text.Length >= Max)
-            {
-                text.Append("...");
-                break;
-            }
-
-            if (char.IsControl(c))
-            {
-                text.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
-            }
-            else
-            {
-                text.Append(c);
-            }
-        }
-
-        return text.ToString();
-    }
+    public static string Display(string path) => SourceText.Display(path, 200);
 
     private static bool IsWellFormed(string text)
     {

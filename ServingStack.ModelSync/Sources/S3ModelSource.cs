@@ -250,13 +250,13 @@ public sealed class S3ModelSource : IModelSource
         }
     }
 
-    private static string Describe(Exception ex) => ex switch
+    private static string Describe(Exception ex) => SourceText.Display(ex switch
     {
         AmazonServiceException { StatusCode: HttpStatusCode.NotFound } s => $"not found ({s.ErrorCode ?? "404"}: {s.Message})",
         AmazonServiceException { StatusCode: HttpStatusCode.Forbidden } s => $"access denied ({s.ErrorCode ?? "403"}: {s.Message}); check the AWS credentials",
         AmazonServiceException s => $"{s.ErrorCode ?? ((int)s.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)}: {s.Message}",
         _ => ex.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) ? $"{ex.Message} ({inner.Message})" : ex.Message,
-    };
+    });
 
     /// <summary>An answer that is not S3's: the SDK's XML reader or unmarshaller gave up on it.</summary>
     private static bool IsGarbage(Exception ex)
@@ -280,7 +280,7 @@ public sealed class S3ModelSource : IModelSource
             e = e.InnerException;
         }
 
-        return $"{e.GetType().Name}: {e.Message}";
+        return SourceText.Display($"{e.GetType().Name}: {e.Message}");
     }
 
     /// <summary>Throttling, server errors and dropped connections; the SDK has retried those already, but a later try may pass.</summary>

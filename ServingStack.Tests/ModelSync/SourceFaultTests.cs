@@ -254,7 +254,8 @@ public sealed class SourceFaultTests : IClassFixture<S3Server>, IAsyncLifetime
             : null;
         using var source = SyncHarness.S3Source(bucket, proxy.Endpoint);
 
-        var (report, _) = await SyncHarness.SyncAsync([$"--source=s3://{bucket}", $"--target={_target.Root}"], source);
+        // (A listing that loops would otherwise never end.)
+        var (report, _) = await SyncHarness.SyncAsync([$"--source=s3://{bucket}", $"--target={_target.Root}"], source).WaitAsync(TimeSpan.FromSeconds(60));
 
         var problem = Assert.Single(report.Problems);
         Assert.True(problem.Kind == SyncProblemKind.ListingFailed, $"{what}: {problem}");

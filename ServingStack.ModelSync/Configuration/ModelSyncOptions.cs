@@ -8,6 +8,8 @@ public sealed class ModelSyncOptions
 {
     public const string SectionName = "ModelSync";
 
+    public static readonly TimeSpan DefaultNoProgressTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Where the versions come from: <c>s3://bucket/prefix</c>, <c>http(s)://host/path/index.json</c>, or a folder.</summary>
     public string? Source { get; set; }
 
@@ -29,6 +31,16 @@ public sealed class ModelSyncOptions
     /// </summary>
     public string? S3Endpoint { get; set; }
 
+    /// <summary>
+    /// How long a listing or a download may go without receiving a byte before it is abandoned (and a download retried):
+    /// a source that stops sending mid-body holds its connection open and never fails by itself. Same format as
+    /// <see cref="Interval"/>, 1s to 1h.
+    /// </summary>
+    public string NoProgressTimeout { get; set; } = "60s";
+
     /// <summary><see cref="Interval"/> parsed; only valid once the options passed validation.</summary>
     public TimeSpan IntervalValue => Duration.TryParse(Interval, out var value) ? value : TimeSpan.FromSeconds(30);
+
+    /// <summary><see cref="NoProgressTimeout"/> parsed; only valid once the options passed validation.</summary>
+    public TimeSpan NoProgressTimeoutValue => Duration.TryParse(NoProgressTimeout, out var value) ? value : DefaultNoProgressTimeout;
 }

@@ -50,6 +50,15 @@ public sealed class ModelSyncOptionsValidator : IValidateOptions<ModelSyncOption
             errors.Add($"ModelSync:Interval (--interval) must be between 100ms and 1d, not '{options.Interval}'.");
         }
 
+        if (!Duration.TryParse(options.NoProgressTimeout, out var noProgress))
+        {
+            errors.Add($"ModelSync:NoProgressTimeout must be a duration such as 30s, 2m or 00:01:00, not '{options.NoProgressTimeout}'.");
+        }
+        else if (noProgress < TimeSpan.FromSeconds(1) || noProgress > TimeSpan.FromHours(1))
+        {
+            errors.Add($"ModelSync:NoProgressTimeout must be between 1s and 1h, not '{options.NoProgressTimeout}'.");
+        }
+
         if (options.Keep < 0)
         {
             errors.Add($"ModelSync:Keep (--keep) must be >= 0 (0 keeps every version), not {options.Keep}.");

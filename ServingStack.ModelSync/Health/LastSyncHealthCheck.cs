@@ -4,9 +4,10 @@ using ServingStack.ModelSync.Sync;
 namespace ServingStack.ModelSync.Health;
 
 /// <summary>
-/// Readiness: healthy when the last pass left the repository complete; unhealthy until a first pass has. After an
-/// earlier success a failing pass reports Degraded (still HTTP 200 at <c>/health</c>): the versions already published
-/// keep serving, so a flaky bucket should alert (metrics) rather than take the pod out of its Service.
+/// Readiness: healthy when the last pass left the repository complete; unhealthy until a pass has left every model the
+/// source lists with a version to serve. After that a failing pass (a flaky bucket, or one version that can never be
+/// synced) reports Degraded (still HTTP 200 at <c>/ready</c>): the versions already published keep serving, so it should
+/// alert (metrics) rather than take the pod out of its Service.
 /// </summary>
 public sealed class LastSyncHealthCheck(SyncState state) : IHealthCheck
 {
@@ -27,8 +28,8 @@ public sealed class LastSyncHealthCheck(SyncState state) : IHealthCheck
         {
             { LastReport: null } => HealthCheckResult.Unhealthy("no sync pass has finished yet", data: data),
             { LastReport.Succeeded: true } => HealthCheckResult.Healthy("the last sync pass left the repository complete", data),
-            { LastSuccess: null } => HealthCheckResult.Unhealthy($"no sync pass has succeeded yet: {problems}", data: data),
-            _ => HealthCheckResult.Degraded($"the last sync pass failed ({current.ConsecutiveFailures} in a row): {problems}", data: data),
+            { LastServiceable: null } => HealthCheckResult.Unhealthy($"no sync pass has left every model with a version yet: {problems}", data: data),
+            _ => HealthCheckResult.Degraded($"the last sync pass found problems ({current.ConsecutiveFailures} in a row): {problems}", data: data),
         };
         return Task.FromResult(result);
     }

@@ -7,7 +7,20 @@ public sealed record SourceVersion(string Model, long Version, IReadOnlyList<Sou
 {
     public string Key => ModelFilePath.VersionName(Model, Version);
 
-    public long TotalBytes => Files.Sum(f => f.File.Size);
+    /// <summary>The listed sizes added up; saturates rather than overflowing when a listing claims absurd sizes.</summary>
+    public long TotalBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (var file in Files)
+            {
+                total = file.File.Size > long.MaxValue - total ? long.MaxValue : total + Math.Max(0, file.File.Size);
+            }
+
+            return total;
+        }
+    }
 
     public bool Settled => Files.All(f => f.File.Settled);
 }

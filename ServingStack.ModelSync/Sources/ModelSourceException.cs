@@ -16,4 +16,7 @@ public sealed class ModelSourceException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>Worth retrying: a dropped connection, a 5xx or 429 answer; not a refusal that would repeat.</summary>
+    public bool IsTransient { get; init; }
 }

@@ -24,8 +24,8 @@ public static class ModelSourceFactory
 
         return location!.Kind switch
         {
-            SourceKind.S3 => S3ModelSource.Create(location, options.S3Endpoint),
-            SourceKind.HttpIndex => HttpIndexModelSource.Create(location),
+            SourceKind.S3 => S3ModelSource.Create(location, options.S3Endpoint, noProgressTimeout: options.NoProgressTimeoutValue, time: time),
+            SourceKind.HttpIndex => HttpIndexModelSource.Create(location, options.NoProgressTimeoutValue, time),
             _ => new FileSystemModelSource(location.Folder!, FolderSettleTime, time),
         };
     }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Xml;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Internal.Util;
@@ -20,23 +22,30 @@ public sealed class S3ModelSource : IModelSource
     private readonly bool _ownsClient;
     private readonly string _bucket;
     private readonly string _prefix;
+    private readonly TimeSpan _noProgressTimeout;
+    private readonly TimeProvider _time;
 
-    public S3ModelSource(IAmazonS3 client, string bucket, string prefix, string? endpoint = null, bool ownsClient = false)
+    /// <param name="noProgressTimeout">How long one listing page may take to arrive before the listing fails.</param>
+    public S3ModelSource(IAmazonS3 client, string bucket, string prefix, string? endpoint = null, bool ownsClient = false,
+        TimeSpan? noProgressTimeout = null, TimeProvider? time = null)
     {
         _client = client;
         _bucket = bucket;
         _prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
         _ownsClient = ownsClient;
+        _noProgressTimeout = noProgressTimeout ?? Configuration.ModelSyncOptions.DefaultNoProgressTimeout;
+        _time = time ?? TimeProvider.System;
         Description = $"s3://{bucket}/{_prefix}" + (endpoint is null ? string.Empty : $" at {endpoint}");
     }
 
     public string Description { get; }
 
     /// <summary>A client for <paramref name="location"/>, configured from the option and the standard AWS variables.</summary>
-    public static S3ModelSource Create(SourceLocation location, string? endpointOption, Func<string, string?>? environment = null)
+    public static S3ModelSource Create(SourceLocation location, string? endpointOption, Func<string, string?>? environment = null,
+        TimeSpan? noProgressTimeout = null, TimeProvider? time = null)
     {
         var config = CreateConfig(endpointOption, environment ?? Environment.GetEnvironmentVariable, out var endpoint);
-        return new S3ModelSource(new AmazonS3Client(config), location.Bucket!, location.Prefix, endpoint, ownsClient: true);
+        return new S3ModelSource(new AmazonS3Client(config), location.Bucket!, location.Prefix, endpoint, ownsClient: true, noProgressTimeout, time);
     }
 
     /// <summary>The SDK configuration: endpoint and path style for S3-compatible stores; checksums only where S3 requires them.</summary>
@@ -65,36 +74,94 @@ public sealed class S3ModelSource : IModelSource
         return config;
     }
 
+    /// <summary>
+    /// Every object under the prefix, page by page. A store that answers garbage (not XML, an object without a key),
+    /// loops (a continuation token seen before) or lists without end fails the listing with the reason; each page
+    /// must arrive within the no-progress timeout.
+    /// </summary>
     public async Task<IReadOnlyList<SourceFile>> ListAsync(CancellationToken cancellationToken)
     {
         var files = new List<SourceFile>();
         var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = _prefix };
-        try
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
+        var listed = 0;
+        var pages = 0;
+        do
         {
-            do
+            var response = await ListPageAsync(request, cancellationToken);
+            foreach (var obj in response.S3Objects ?? [])
             {
-                var response = await _client.ListObjectsV2Async(request, cancellationToken);
-                foreach (var obj in response.S3Objects ?? [])
+                if (++listed > SourceLimits.MaxFiles)
                 {
-                    // "Folder" markers some tools create are not files.
-                    if (obj.Key.EndsWith('/') || !obj.Key.StartsWith(_prefix, StringComparison.Ordinal))
-                    {
-                        continue;
-                    }
-
-                    files.Add(new SourceFile(obj.Key[_prefix.Length..], obj.Size ?? 0) { Location = obj.Key });
+                    throw new ModelSourceException(SourceLimits.TooManyFiles($"listing {Description}"));
                 }
 
-                request.ContinuationToken = response.IsTruncated == true ? response.NextContinuationToken : null;
+                if (string.IsNullOrEmpty(obj?.Key))
+                {
+                    throw new ModelSourceException($"listing {Description} failed: not a valid S3 listing (an object without a key)");
+                }
+
+                // "Folder" markers some tools create are not files.
+                if (obj.Key.EndsWith('/') || !obj.Key.StartsWith(_prefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var path = obj.Key[_prefix.Length..];
+                files.Add(new SourceFile(path, obj.Size ?? -1)
+                {
+                    Location = obj.Key,
+                    Problem = obj.Size is null or < 0 ? $"{ModelFilePath.Display(path)}: the listing gives no valid size ({obj.Size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})" : null,
+                });
             }
-            while (request.ContinuationToken is not null);
+
+            string? next = null;
+            if (response.IsTruncated == true)
+            {
+                next = response.NextContinuationToken;
+                if (string.IsNullOrEmpty(next))
+                {
+                    throw new ModelSourceException($"listing {Description} failed: not a valid S3 listing (truncated, without a continuation token)");
+                }
+
+                if (!tokens.Add(next) || ++pages >= SourceLimits.MaxPages)
+                {
+                    throw new ModelSourceException($"listing {Description} failed: the store keeps listing (a continuation token seen before, or more than {SourceLimits.MaxPages} pages)");
+                }
+            }
+
+            request.ContinuationToken = next;
         }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
-        {
-            throw new ModelSourceException($"listing {Description} failed: {Describe(ex)}", ex);
-        }
+        while (request.ContinuationToken is not null);
 
         return files;
+    }
+
+    private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
+    {
+        using var watchdog = new ProgressWatchdog(_noProgressTimeout, _time, cancellationToken);
+        try
+        {
+            return await _client.ListObjectsV2Async(request, watchdog.Token) ??
+                throw new ModelSourceException($"listing {Description} failed: the store sent no listing");
+        }
+        catch (Exception ex) when (watchdog.Expired)
+        {
+            throw new ModelSourceException($"listing {Description} failed: {watchdog.Describe()}", ex) { IsTransient = true };
+        }
+        catch (Exception ex) when (IsGarbage(ex))
+        {
+            throw new ModelSourceException($"listing {Description} failed: not a valid S3 listing ({Innermost(ex)})", ex);
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException)
+        {
+            throw new ModelSourceException($"listing {Description} failed: {Describe(ex)}", ex) { IsTransient = IsTransient(ex) };
+        }
+        catch (Exception ex) when (ex is not (ModelSourceException or OperationCanceledException))
+        {
+            // Whatever else the SDK lets through must fail the listing, never the process.
+            throw new ModelSourceException($"listing {Description} failed: {ex.GetType().Name}: {ex.Message}", ex);
+        }
     }
 
     public async Task<OpenedSourceFile> OpenAsync(SourceFile file, CancellationToken cancellationToken)
@@ -110,9 +177,19 @@ public sealed class S3ModelSource : IModelSource
                 ChecksumMode = ChecksumMode.ENABLED,
             }, cancellationToken);
         }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception ex) when (IsGarbage(ex))
         {
-            throw new ModelSourceException($"reading s3://{_bucket}/{file.Location} failed: {Describe(ex)}", ex);
+            throw new ModelSourceException($"reading s3://{_bucket}/{file.Location} failed: the store's answer is not valid ({Innermost(ex)})", ex);
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException)
+        {
+            throw new ModelSourceException($"reading s3://{_bucket}/{file.Location} failed: {Describe(ex)}", ex) { IsTransient = IsTransient(ex) };
+        }
+
+        if (response.ResponseStream is null)
+        {
+            response.Dispose();
+            throw new ModelSourceException($"reading s3://{_bucket}/{file.Location} failed: the store sent no body");
         }
 
         // The SDK wraps the body in its own MD5 (or checksum) validator, which fails the last read with "Expected hash
@@ -173,12 +250,45 @@ public sealed class S3ModelSource : IModelSource
         }
     }
 
-    private static string Describe(Exception ex) => ex switch
+    private static string Describe(Exception ex) => SourceText.Display(ex switch
     {
         AmazonServiceException { StatusCode: HttpStatusCode.NotFound } s => $"not found ({s.ErrorCode ?? "404"}: {s.Message})",
         AmazonServiceException { StatusCode: HttpStatusCode.Forbidden } s => $"access denied ({s.ErrorCode ?? "403"}: {s.Message}); check the AWS credentials",
         AmazonServiceException s => $"{s.ErrorCode ?? ((int)s.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)}: {s.Message}",
         _ => ex.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) ? $"{ex.Message} ({inner.Message})" : ex.Message,
+    });
+
+    /// <summary>An answer that is not S3's: the SDK's XML reader or unmarshaller gave up on it.</summary>
+    private static bool IsGarbage(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is XmlException or AmazonUnmarshallingException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Innermost(Exception ex)
+    {
+        var e = ex;
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        return SourceText.Display($"{e.GetType().Name}: {e.Message}");
+    }
+
+    /// <summary>Throttling, server errors and dropped connections; the SDK has retried those already, but a later try may pass.</summary>
+    private static bool IsTransient(Exception ex) => ex switch
+    {
+        AmazonServiceException s => s.Retryable is not null || (int)s.StatusCode is 408 or 429 or >= 500,
+        AmazonClientException or HttpRequestException or IOException or SocketException => true,
+        _ => false,
     };
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v))?.Trim();

@@ -11,4 +11,10 @@ public sealed record SourceFile(string Path, long Size, ExpectedChecksum? Checks
 
     /// <summary>False while a folder source sees the file (or its version) still changing.</summary>
     public bool Settled { get; init; } = true;
+
+    /// <summary>
+    /// Why the source refuses this entry (a link leading out of a folder source, a listing without a size), or null.
+    /// Its version fails with this message; an entry above the version level (a model folder) is reported alone.
+    /// </summary>
+    public string? Problem { get; init; }
 }

@@ -28,6 +28,10 @@ internal static partial class ModelSyncLog
     [LoggerMessage(EventId = 7, EventName = "SyncPassFailed", Level = LogLevel.Error, Message = "Sync pass failed unexpectedly")]
     public static partial void SyncPassFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 8, EventName = "ListingRetrying", Level = LogLevel.Warning,
+        Message = "{Reason}; retrying in {Seconds} s (attempt {Attempt} of {Attempts})")]
+    public static partial void ListingRetrying(ILogger logger, string reason, double seconds, int attempt, int attempts);
+
     [LoggerMessage(EventId = 20, EventName = "VersionDownloading", Level = LogLevel.Information,
         Message = "Downloading {Model} version {Version}: {Files} file(s), {Bytes} bytes, into {Staging}")]
     public static partial void VersionDownloading(ILogger logger, string model, long version, int files, long bytes, string staging);
@@ -61,6 +65,16 @@ internal static partial class ModelSyncLog
     [LoggerMessage(EventId = 28, EventName = "TargetVersionMismatch", Level = LogLevel.Warning,
         Message = "{Model} version {Version} in the target differs from the source ({Reason}); versions are never rewritten")]
     public static partial void TargetVersionMismatch(ILogger logger, string model, long version, string reason);
+
+    [LoggerMessage(EventId = 29, EventName = "DownloadRetrying", Level = LogLevel.Warning,
+        Message = "{Path}: {Reason}; retrying in {Seconds} s (attempt {Attempt} of {Attempts})")]
+    public static partial void DownloadRetrying(ILogger logger, string path, string reason, double seconds, int attempt, int attempts);
+
+    [LoggerMessage(EventId = 30, EventName = "UnsafeSourceVersion", Level = LogLevel.Error, Message = "{Subject} is not synced: {Reason}")]
+    public static partial void UnsafeSourceVersion(ILogger logger, string subject, string reason);
+
+    [LoggerMessage(EventId = 31, EventName = "VersionSyncFailed", Level = LogLevel.Error, Message = "{Model} version {Version} failed unexpectedly; the other versions go on")]
+    public static partial void VersionSyncFailed(ILogger logger, string model, long version, Exception exception);
 
     [LoggerMessage(EventId = 40, EventName = "StaleStagingRemoved", Level = LogLevel.Information, Message = "Removed stale staging {Path}")]
     public static partial void StaleStagingRemoved(ILogger logger, string path);

@@ -34,7 +34,7 @@ public sealed class ModelSyncer : IDisposable
         _time = time;
         _logger = logger;
         _staging = new StagingArea(_options.Target!);
-        _publisher = new VersionPublisher(source, _staging, metrics, logger);
+        _publisher = new VersionPublisher(source, _staging, metrics, time, _options.NoProgressTimeoutValue, logger);
     }
 
     public string Target => _staging.Target;
@@ -48,8 +48,22 @@ public sealed class ModelSyncer : IDisposable
         {
             var started = _time.GetTimestamp();
             var pass = new Pass();
-            await RunAsync(pass, cancellationToken);
-            var report = new SyncReport(_time.GetUtcNow(), _time.GetElapsedTime(started), pass.Published, pass.Present, pass.Removed, pass.Bytes, pass.Problems);
+            try
+            {
+                await RunAsync(pass, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A bug or a fault nobody foresaw: reported like any problem, so --once exits 1 with it instead of crashing.
+                ModelSyncLog.SyncPassFailed(_logger, ex);
+                pass.Problems.Add(new SyncProblem(SyncProblemKind.PublishFailed, Target, $"the pass failed unexpectedly: {ex.GetType().Name}: {ex.Message}"));
+                pass.Serviceable = false;
+            }
+
+            var report = new SyncReport(_time.GetUtcNow(), _time.GetElapsedTime(started), pass.Published, pass.Present, pass.Removed, pass.Bytes, pass.Problems)
+            {
+                Serviceable = pass.Serviceable,
+            };
             Record(report);
             return report;
         }
@@ -73,15 +87,8 @@ public sealed class ModelSyncer : IDisposable
             return;
         }
 
-        IReadOnlyList<SourceFile> listing;
-        try
+        if (await ListAsync(pass, cancellationToken) is not { } listing)
         {
-            listing = await _source.ListAsync(cancellationToken);
-        }
-        catch (ModelSourceException ex)
-        {
-            ModelSyncLog.ListingFailed(_logger, _source.Description, ex.Message);
-            pass.Problems.Add(new SyncProblem(SyncProblemKind.ListingFailed, _source.Description, ex.Message));
             return;
         }
 
@@ -93,7 +100,11 @@ public sealed class ModelSyncer : IDisposable
             return;
         }
 
-        var target = TargetRepository.Scan(Target);
+        if (ScanTarget(pass) is not { } target)
+        {
+            return;
+        }
+
         foreach (var model in versions.Keys.Order(StringComparer.Ordinal))
         {
             var inTarget = target.TryGetValue(model, out var present) ? present : new SortedDictionary<long, string>();
@@ -105,11 +116,73 @@ public sealed class ModelSyncer : IDisposable
                     continue; // an unsafe path already failed it
                 }
 
-                await SyncVersionAsync(version, inTarget, pass, cancellationToken);
+                try
+                {
+                    await SyncVersionAsync(version, inTarget, pass, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // One version's surprise must not stop the others (nor, in polling mode, every later pass).
+                    ModelSyncLog.VersionSyncFailed(_logger, version.Model, version.Version, ex);
+                    pass.Problems.Add(new SyncProblem(SyncProblemKind.PublishFailed, version.Key, $"failed unexpectedly: {ex.GetType().Name}: {ex.Message}"));
+                }
             }
         }
 
         ApplyRetention(pass);
+
+        // Serviceable: every model the source lists has a version the server can load, whatever else failed.
+        if (ScanTarget(pass) is { } after)
+        {
+            pass.Serviceable = versions.Keys.All(m => after.TryGetValue(m, out var kept) && kept.Count > 0);
+        }
+    }
+
+    /// <summary>The source's listing, tried again after a transient failure (<see cref="TransientRetry"/>); null (with the problem recorded) when it failed.</summary>
+    private async Task<IReadOnlyList<SourceFile>?> ListAsync(Pass pass, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            string message;
+            try
+            {
+                return await _source.ListAsync(cancellationToken);
+            }
+            catch (ModelSourceException ex) when (ex.IsTransient && attempt < TransientRetry.Attempts)
+            {
+                var delay = TransientRetry.DelayAfter(attempt);
+                ModelSyncLog.ListingRetrying(_logger, ex.Message, delay.TotalSeconds, attempt + 1, TransientRetry.Attempts);
+                await Task.Delay(delay, _time, cancellationToken);
+                continue;
+            }
+            catch (ModelSourceException ex)
+            {
+                message = ex.IsTransient ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ex.Message} (gave up after {attempt} attempts)") : ex.Message;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Anything a source let through still only fails the listing.
+                message = $"listing {_source.Description} failed: {ex.GetType().Name}: {ex.Message}";
+            }
+
+            ModelSyncLog.ListingFailed(_logger, _source.Description, message);
+            pass.Problems.Add(new SyncProblem(SyncProblemKind.ListingFailed, _source.Description, message));
+            return null;
+        }
+    }
+
+    /// <summary>The target's models and versions, or null (with the problem recorded) when it cannot be read.</summary>
+    private Dictionary<string, SortedDictionary<long, string>>? ScanTarget(Pass pass)
+    {
+        try
+        {
+            return TargetRepository.Scan(Target);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            pass.Problems.Add(new SyncProblem(SyncProblemKind.PublishFailed, Target, $"the target cannot be read: {ex.Message}"));
+            return null;
+        }
     }
 
     private async Task SyncVersionAsync(SourceVersion version, SortedDictionary<long, string> inTarget, Pass pass, CancellationToken cancellationToken)
@@ -149,37 +222,60 @@ public sealed class ModelSyncer : IDisposable
         }
     }
 
-    /// <summary>model → version → the version's files, or null when a file name is unsafe (the version then fails).</summary>
+    /// <summary>
+    /// model → version → the version's files, or null when the version cannot be written safely: an unsafe name, an
+    /// entry the source refused (a link out of a folder source), two folders for one version, a name listed twice or
+    /// both as a file and as a folder. Each such version is reported once and skipped; the others go on.
+    /// </summary>
     private Dictionary<string, SortedDictionary<long, SourceVersion?>> Group(IReadOnlyList<SourceFile> listing, Pass pass)
     {
         var files = new Dictionary<(string Model, long Version), List<SourceVersionFile>>();
         var folders = new Dictionary<(string Model, long Version), string>();
-        var failed = new HashSet<(string, long)>();
+        var failed = new HashSet<(string Model, long Version)>();
+        void Refuse(string model, long version, string reason)
+        {
+            if (failed.Add((model, version)))
+            {
+                Unsafe(pass, ModelFilePath.VersionName(model, version), reason);
+            }
+        }
+
         foreach (var file in listing)
         {
+            if (file.Problem is { } refused)
+            {
+                if (ModelFilePath.TryParseVersionFolder(file.Path, out var refusedModel, out var refusedVersion))
+                {
+                    Refuse(refusedModel, refusedVersion, refused);
+                }
+                else
+                {
+                    Unsafe(pass, ModelFilePath.Display(file.Path), refused);
+                }
+
+                continue;
+            }
+
             switch (ModelFilePath.Classify(file.Path, out var path, out var reason))
             {
                 case ModelPathKind.Ignored:
-                    ModelSyncLog.IgnoredSourcePath(_logger, file.Path, reason!);
+                    ModelSyncLog.IgnoredSourcePath(_logger, ModelFilePath.Display(file.Path), reason!);
                     continue;
                 case ModelPathKind.Unsafe:
-                    if (failed.Add((path.Model, path.Version)))
-                    {
-                        pass.Problems.Add(new SyncProblem(SyncProblemKind.UnsafePath, path.VersionKey, reason!));
-                    }
-
+                    Refuse(path.Model, path.Version, reason!);
                     continue;
             }
 
             var key = (path.Model, path.Version);
+            if (file.Size < 0)
+            {
+                Refuse(path.Model, path.Version, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ModelFilePath.Display(file.Path)} is listed with a size of {file.Size} bytes"));
+                continue;
+            }
+
             if (folders.TryGetValue(key, out var folder) && folder != path.VersionFolder)
             {
-                if (failed.Add(key))
-                {
-                    pass.Problems.Add(new SyncProblem(SyncProblemKind.UnsafePath, path.VersionKey,
-                        $"the source has two folders for this version, '{folder}' and '{path.VersionFolder}'"));
-                }
-
+                Refuse(path.Model, path.Version, $"the source has two folders for this version, '{folder}' and '{path.VersionFolder}'");
                 continue;
             }
 
@@ -192,18 +288,59 @@ public sealed class ModelSyncer : IDisposable
             list.Add(new SourceVersionFile(file, path.File));
         }
 
+        foreach (var (key, list) in files)
+        {
+            if (!failed.Contains(key) && NameClash(list) is { } clash)
+            {
+                Refuse(key.Model, key.Version, clash);
+            }
+        }
+
         var versions = new Dictionary<string, SortedDictionary<long, SourceVersion?>>(StringComparer.Ordinal);
         foreach (var key in files.Keys.Concat(failed).Distinct())
         {
-            if (!versions.TryGetValue(key.Item1, out var byNumber))
+            if (!versions.TryGetValue(key.Model, out var byNumber))
             {
-                versions[key.Item1] = byNumber = [];
+                versions[key.Model] = byNumber = [];
             }
 
-            byNumber[key.Item2] = failed.Contains(key) ? null : new SourceVersion(key.Item1, key.Item2, files[key]);
+            byNumber[key.Version] = failed.Contains(key) ? null : new SourceVersion(key.Model, key.Version, files[key]);
         }
 
         return versions;
+    }
+
+    /// <summary>Why a version's files cannot all be written: a name listed twice, or a file that is also a folder of another.</summary>
+    private static string? NameClash(List<SourceVersionFile> files)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            if (!names.Add(file.RelativePath))
+            {
+                return $"'{ModelFilePath.Display(file.RelativePath)}' is listed twice";
+            }
+        }
+
+        foreach (var file in files)
+        {
+            var name = file.RelativePath;
+            for (var slash = name.IndexOf('/', StringComparison.Ordinal); slash >= 0; slash = name.IndexOf('/', slash + 1))
+            {
+                if (names.Contains(name[..slash]))
+                {
+                    return $"'{ModelFilePath.Display(name[..slash])}' is listed both as a file and as a folder ({ModelFilePath.Display(name)})";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private void Unsafe(Pass pass, string subject, string reason)
+    {
+        ModelSyncLog.UnsafeSourceVersion(_logger, subject, reason);
+        pass.Problems.Add(new SyncProblem(SyncProblemKind.UnsafePath, subject, reason));
     }
 
     private void ApplyRetention(Pass pass)
@@ -213,7 +350,7 @@ public sealed class ModelSyncer : IDisposable
             return;
         }
 
-        foreach (var (model, versions) in TargetRepository.Scan(Target))
+        foreach (var (model, versions) in ScanTarget(pass) ?? [])
         {
             foreach (var number in RetentionPolicy.ToRemove(versions.Keys, _options.Keep))
             {
@@ -292,5 +429,7 @@ public sealed class ModelSyncer : IDisposable
         public List<SyncProblem> Problems { get; } = [];
 
         public long Bytes { get; set; }
+
+        public bool Serviceable { get; set; }
     }
 }

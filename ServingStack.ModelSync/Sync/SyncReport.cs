@@ -11,4 +11,10 @@ public sealed record SyncReport(
     IReadOnlyList<SyncProblem> Problems)
 {
     public bool Succeeded => Problems.Count == 0;
+
+    /// <summary>
+    /// Every model the source lists has at least one version in the target after the pass, and the source could be
+    /// listed: the server has something to load for each, even when a version failed (readiness turns Degraded, not 503).
+    /// </summary>
+    public bool Serviceable { get; init; }
 }

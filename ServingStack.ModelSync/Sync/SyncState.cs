@@ -10,8 +10,9 @@ public sealed class SyncState
     public void Record(SyncReport report)
     {
         var previous = Current;
+        var serviceable = report.Succeeded || report.Serviceable ? report.Finished : previous.LastServiceable;
         Volatile.Write(ref _current, report.Succeeded
-            ? new SyncSnapshot(report, report.Finished, 0)
-            : new SyncSnapshot(report, previous.LastSuccess, previous.ConsecutiveFailures + 1));
+            ? new SyncSnapshot(report, report.Finished, 0, serviceable)
+            : new SyncSnapshot(report, previous.LastSuccess, previous.ConsecutiveFailures + 1, serviceable));
     }
 }

@@ -14,12 +14,15 @@ namespace ServingStack.Tests.Fixtures;
 /// <summary>
 /// A model source over HTTP, on a free 127.0.0.1 port (Kestrel): <c>/models/index.json</c> is the index document of
 /// the files under <see cref="Root"/> (sizes and SHA-256, computed on each request), and <c>/models/{path}</c> serves
-/// each file. Tests can lie in the index (<see cref="Sha256Overrides"/>) and slow the bodies down (<see cref="BytesPerSecond"/>).
+/// each file. Tests can lie in the index (<see cref="Sha256Overrides"/>), slow the bodies down (<see cref="BytesPerSecond"/>),
+/// stall them (<see cref="StallAfter"/>) or answer any request themselves (<see cref="Intercept"/>).
 /// </summary>
 public sealed class HttpModelServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, (long Size, DateTime Written, string Sha256)> _hashes = new();
+    private readonly CancellationTokenSource _releaseStalls = new();
+    private int _stalls;
 
     private HttpModelServer(WebApplication app, string root, Uri address)
     {
@@ -43,13 +46,33 @@ public sealed class HttpModelServer : IAsyncDisposable
     /// <summary>File requests served so far, by path.</summary>
     public ConcurrentDictionary<string, int> Requests { get; } = new();
 
-    public static async Task<HttpModelServer> StartAsync(string root)
+    /// <summary>
+    /// path → after how many bytes of its body the server stops sending (the headers announce the whole length) and
+    /// holds the connection open until the client gives up or the server is disposed, then aborts it; null sends all.
+    /// </summary>
+    public Func<string, long?>? StallAfter { get; set; }
+
+    /// <summary>File bodies stalled so far.</summary>
+    public int Stalls => Volatile.Read(ref _stalls);
+
+    /// <summary>Runs before the model routes; when it returns true it has answered the request (a broken or hostile server).</summary>
+    public Func<HttpContext, Task<bool>>? Intercept { get; set; }
+
+    /// <summary>Starts serving <paramref name="root"/>; on <paramref name="port"/> when given (a server that comes back where it was).</summary>
+    public static async Task<HttpModelServer> StartAsync(string root, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         HttpModelServer? server = null;
+        app.Use(async (context, next) =>
+        {
+            if (server?.Intercept is not { } intercept || !await intercept(context))
+            {
+                await next(context);
+            }
+        });
         app.MapGet("/models/index.json", () => Results.Text(server!.BuildIndex().ToJsonString(), "application/json"));
         app.MapGet("/models/{**path}", (string path, HttpContext context) => server!.ServeAsync(path, context));
         await app.StartAsync();
@@ -75,8 +98,11 @@ public sealed class HttpModelServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Stalled bodies let go first, or the host would wait out its shutdown timeout for them.
+        await _releaseStalls.CancelAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _releaseStalls.Dispose();
     }
 
     private async Task ServeAsync(string path, HttpContext context)
@@ -94,10 +120,17 @@ public sealed class HttpModelServer : IAsyncDisposable
         context.Response.ContentLength = file.Length;
         var buffer = new byte[64 * 1024];
         var started = System.Diagnostics.Stopwatch.StartNew();
+        var stallAfter = StallAfter?.Invoke(path);
         long sent = 0;
         int read;
         while ((read = await file.ReadAsync(buffer, context.RequestAborted)) > 0)
         {
+            if (stallAfter is { } limit && sent + read > limit)
+            {
+                await StallAsync(context, buffer.AsMemory(0, (int)Math.Max(0, limit - sent)));
+                return;
+            }
+
             await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
             sent += read;
@@ -111,6 +144,24 @@ public sealed class HttpModelServer : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>Sends the last bytes before the stall, then nothing until the client or the fixture gives up; then a reset.</summary>
+    private async Task StallAsync(HttpContext context, ReadOnlyMemory<byte> last)
+    {
+        await context.Response.Body.WriteAsync(last, context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        Interlocked.Increment(ref _stalls);
+        using var held = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _releaseStalls.Token);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, held.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        context.Abort();
     }
 
     private string Hash(FileInfo info)

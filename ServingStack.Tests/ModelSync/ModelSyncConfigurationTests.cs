@@ -32,6 +32,23 @@ public sealed class ModelSyncConfigurationTests
         Assert.Contains(failures, f => f.Contains("--s3-endpoint", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("never", "must be a duration")]
+    [InlineData("500ms", "between 1s and 1h")]
+    [InlineData("2h", "between 1s and 1h")]
+    public void The_no_progress_timeout_is_validated(string value, string error)
+    {
+        var result = new ModelSyncOptionsValidator().Validate(null, new ModelSyncOptions { Source = "https://h/i.json", Target = "/t", NoProgressTimeout = value });
+        var failure = Assert.Single(result.Failures!);
+        Assert.Contains("ModelSync:NoProgressTimeout", failure, StringComparison.Ordinal);
+        Assert.Contains(error, failure, StringComparison.Ordinal);
+        Assert.Contains(value, failure, StringComparison.Ordinal);
+
+        Assert.True(new ModelSyncOptionsValidator().Validate(null, new ModelSyncOptions { Source = "https://h/i.json", Target = "/t", NoProgressTimeout = "90s" }).Succeeded);
+        Assert.Equal(TimeSpan.FromSeconds(90), new ModelSyncOptions { NoProgressTimeout = "90s" }.NoProgressTimeoutValue);
+        Assert.Equal(TimeSpan.FromSeconds(60), new ModelSyncOptions().NoProgressTimeoutValue);
+    }
+
     [Fact]
     public void A_folder_source_and_target_must_not_nest()
     {

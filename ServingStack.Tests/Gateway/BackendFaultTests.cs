@@ -7,6 +7,7 @@ using Grpc.Core;
 using ServingStack.Gateway.Routing;
 using ServingStack.Inference.Protocols.OpenInference.Grpc;
 using ServingStack.Tests.Fixtures;
+using Xunit.Abstractions;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -17,7 +18,7 @@ namespace ServingStack.Tests.Gateway;
 /// steady REST and gRPC load (closed-loop clients). Calls that never reached a backend, and inference calls cut off
 /// before any answer, are re-sent to the survivor; the dead one is ejected after a few consecutive transport failures.
 /// </summary>
-public sealed class BackendFaultTests
+public sealed class BackendFaultTests(ITestOutputHelper output)
 {
     private const int Seed = 5;
     private const int ClientsPerProtocol = 4;
@@ -86,6 +87,7 @@ public sealed class BackendFaultTests
             var all = results.Where(r => r.Protocol == protocol).ToArray();
             var failed = all.Where(r => r.Status != "OK").ToArray();
             var byStatus = string.Join(", ", failed.GroupBy(r => r.Status).Select(g => $"{g.Key}: {g.Count()} (e.g. {g.First().Text})"));
+            output.WriteLine($"{protocol}: {all.Length} calls ({all.Count(r => r.AfterKill)} after the kill), {failed.Length} failed{(failed.Length > 0 ? ": " + byStatus : "")}");
             Assert.True(failed.Length * 1000 <= all.Length, $"{protocol}: {failed.Length} of {all.Length} calls failed: {byStatus}");
             Assert.All(all.Where(r => r.Status == "OK"), r => Assert.True(r.Correct, $"{protocol}: wrong prediction from {r.Destination}"));
             Assert.All(all.Where(r => r.AfterKill && r.Status == "OK"), r => Assert.Equal("a", r.Destination));
@@ -101,6 +103,7 @@ public sealed class BackendFaultTests
         }
 
         var retries = gateway.Log.Entries.Count(e => e.EventId.Id == 1101);
+        output.WriteLine($"{retries} calls re-sent to the survivor");
         Assert.InRange(retries, 1, 40);
 
         int Served(string protocol, string destination) => results.Count(r => r.Protocol == protocol && r.Destination == destination);

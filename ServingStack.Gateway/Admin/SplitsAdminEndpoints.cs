@@ -8,7 +8,7 @@ namespace ServingStack.Gateway.Admin;
 
 /// <summary>
 /// <c>GET /admin/splits</c>, <c>GET/PUT /admin/splits/{model}</c> and <c>POST /admin/splits/{model}/promotion/resume</c>;
-/// mapped only when an admin credential is configured.
+/// mapped only when an admin credential is configured (the admin key, JWT, or an API key with the admin scope).
 /// </summary>
 public static class SplitsAdminEndpoints
 {
@@ -17,7 +17,7 @@ public static class SplitsAdminEndpoints
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
         var auth = app.Services.GetRequiredService<IOptions<GatewaySecurityOptions>>().Value.Auth;
-        if (string.IsNullOrEmpty(options.AdminApiKey) && !auth.Jwt.Enabled)
+        if (string.IsNullOrEmpty(options.AdminApiKey) && !auth.Jwt.Enabled && !auth.ApiKeyScopes.Values.Any(scopes => scopes.Contains(auth.AdminRole)))
         {
             return app;
         }
@@ -62,5 +62,5 @@ public static class SplitsAdminEndpoints
     }
 
     private static ProblemHttpResult NotFound(string model) =>
-        TypedResults.Problem($"model '{model}' has no split.", statusCode: StatusCodes.Status404NotFound, title: "No such split");
+        TypedResults.Problem($"model '{ClientText.Cut(model)}' has no split.", statusCode: StatusCodes.Status404NotFound, title: "No such split");
 }

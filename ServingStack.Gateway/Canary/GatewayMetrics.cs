@@ -20,7 +20,7 @@ public sealed class GatewayMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
         _requests = meter.CreateCounter<long>("gateway.requests", "{request}", "Inference requests split by the gateway.");
-        _errors = meter.CreateCounter<long>("gateway.errors", "{request}", "Split requests that failed: 5xx, gRPC server errors or transport errors.");
+        _errors = meter.CreateCounter<long>("gateway.errors", "{request}", "Split requests that failed on the server's side: 5xx, gRPC server errors, transport errors (not the client's own errors).");
         _duration = meter.CreateHistogram<double>("gateway.request.duration", "s", "Time from the split decision to the end of the response.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _rollbacks = meter.CreateCounter<long>("gateway.canary.rollbacks", "{rollback}", "Canaries whose weight analysis set to 0.");

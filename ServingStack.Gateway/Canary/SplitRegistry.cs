@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
 using ServingStack.Gateway.Hosting;
+using ServingStack.Gateway.Security;
 
 namespace ServingStack.Gateway.Canary;
 
@@ -11,6 +12,9 @@ namespace ServingStack.Gateway.Canary;
 /// </summary>
 public sealed partial class SplitRegistry : IDisposable
 {
+    /// <summary>Unknown targets listed by name in an error; the rest are only counted.</summary>
+    private const int MaxListedUnknownTargets = 5;
+
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly IConfiguration _configuration;
@@ -39,7 +43,10 @@ public sealed partial class SplitRegistry : IDisposable
 
     public ModelSplit? Get(string model) => Volatile.Read(ref _splits).GetValueOrDefault(model);
 
-    /// <summary>Sets weights by target name; returns the errors, none when applied.</summary>
+    /// <summary>
+    /// Sets weights by target name; returns the errors, none when applied. A target that had weight and is set to 0 is
+    /// rolled back (<see cref="SplitTarget.RolledBackAt"/>): overrides reach it only with the admin's credential.
+    /// </summary>
     public IReadOnlyList<string> SetWeights(string model, IReadOnlyDictionary<string, int> weights, string source)
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -50,21 +57,27 @@ public sealed partial class SplitRegistry : IDisposable
         {
             if (!_splits.TryGetValue(model, out var current))
             {
-                errors.Add($"model '{model}' has no split.");
+                errors.Add($"model '{ClientText.Cut(model)}' has no split.");
                 return errors;
             }
 
+            var unknown = 0;
             foreach (var (name, weight) in weights)
             {
-                if (current.Find(name) is null)
+                if (current.Find(name) is null && ++unknown <= MaxListedUnknownTargets)
                 {
-                    errors.Add($"target '{name}' is not in the split of '{model}' (targets: {string.Join(", ", current.Targets.Select(t => t.Name))}).");
+                    errors.Add($"target '{ClientText.Cut(name)}' is not in the split of '{model}' (targets: {string.Join(", ", current.Targets.Select(t => t.Name))}).");
                 }
 
                 if (weight < 0)
                 {
-                    errors.Add($"weight of '{name}' must be >= 0, not {weight}.");
+                    errors.Add($"weight of '{ClientText.Cut(name)}' must be >= 0, not {weight}.");
                 }
+            }
+
+            if (unknown > MaxListedUnknownTargets)
+            {
+                errors.Add($"{unknown - MaxListedUnknownTargets} more targets are not in the split of '{model}'.");
             }
 
             if (weights.Count == 0)
@@ -77,8 +90,10 @@ public sealed partial class SplitRegistry : IDisposable
                 return errors;
             }
 
-            var targets = current.Targets.Select(t => weights.TryGetValue(t.Name, out var w)
-                ? t with { Weight = w, RollbackReason = w > 0 ? null : t.RollbackReason, RolledBackAt = w > 0 ? null : t.RolledBackAt }
+            var now = _time.GetUtcNow();
+            var targets = current.Targets.Select(t => !weights.TryGetValue(t.Name, out var w) ? t
+                : w > 0 ? t with { Weight = w, RollbackReason = null, RolledBackAt = null }
+                : t.Weight > 0 ? t with { Weight = 0, RollbackReason = $"weight set to 0 by {source}", RolledBackAt = now }
                 : t).ToImmutableArray();
             if (targets.All(t => t.Weight <= 0))
             {
@@ -86,7 +101,6 @@ public sealed partial class SplitRegistry : IDisposable
                 return errors;
             }
 
-            var now = _time.GetUtcNow();
             // A manual change overrides the promotion: it pauses until resumed (or the split is reconfigured).
             paused = current.Promotion is { Status: PromotionStatus.Progressing };
             var promotion = paused
@@ -153,7 +167,7 @@ public sealed partial class SplitRegistry : IDisposable
         {
             if (!_splits.TryGetValue(model, out var current))
             {
-                return $"model '{model}' has no split.";
+                return $"model '{ClientText.Cut(model)}' has no split.";
             }
 
             switch (current.Promotion)

@@ -1,6 +1,9 @@
 namespace ServingStack.Gateway.Canary;
 
-/// <summary>A target as routed now (immutable); <see cref="RollbackReason"/> says why analysis took its weight.</summary>
+/// <summary>
+/// A target as routed now (immutable); <see cref="RollbackReason"/> and <see cref="RolledBackAt"/> say why and when its
+/// weight was taken to 0 at run time (canary analysis, or an admin's weights), until it has a weight again.
+/// </summary>
 public sealed record SplitTarget(
     string Name,
     string Cluster,

@@ -25,7 +25,10 @@ public sealed class GatewayOptions
     /// <summary>Header that carries the admin API key.</summary>
     public string AdminApiKeyHeader { get; set; } = "X-Api-Key";
 
-    /// <summary>Whether clients may pick a target with <see cref="CanaryHeader"/> or <see cref="TargetHeader"/>.</summary>
+    /// <summary>
+    /// Whether the override headers (<see cref="CanaryHeader"/>, <see cref="TargetHeader"/>) are honoured at all; who may
+    /// use them is <c>Gateway:Auth</c>'s <c>OverrideRole</c>, <c>AllowAnonymousOverrides</c> and the admin credential.
+    /// </summary>
     public bool OverridesEnabled { get; set; } = true;
 
     /// <summary><c>always</c> sends to the canary, <c>never</c> to the stable target.</summary>

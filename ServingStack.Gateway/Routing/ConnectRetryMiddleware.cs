@@ -7,9 +7,13 @@ namespace ServingStack.Gateway.Routing;
 
 /// <summary>
 /// Runs after the split, ahead of YARP's affinity, load balancing and passive health steps: marks the response with the
-/// destination that served it and, when forwarding failed before any response (a refused or broken connect), re-sends
-/// the request once through those steps to the cluster's other healthy destinations. Only requests whose body can be
-/// replayed are retried: no body, or a Content-Length up to <see cref="ResilienceOptions.MaxReplayBodyBytes"/>, buffered.
+/// destination that served it and, when forwarding failed before any response (YARP's <c>ForwarderError.Request</c> or
+/// <c>RequestBodyDestination</c>: a refused or broken connect, or a destination that went away before answering),
+/// re-sends the request once through those steps to the cluster's other healthy destinations. Re-sent are requests that
+/// never reached a destination (nothing of the body was read, or the connect itself failed), whatever they are, and
+/// requests safe to repeat (<see cref="ReplaySafety"/>: inference and reads) whose body is copied whole as it is
+/// forwarded, up to <see cref="ResilienceOptions.MaxReplayBodyBytes"/>. This holds for REST and gRPC (unary and
+/// streaming) alike.
 /// </summary>
 public sealed partial class ConnectRetryMiddleware(
     ResilienceMetrics metrics,
@@ -38,20 +42,31 @@ public sealed partial class ConnectRetryMiddleware(
         var proxy = context.GetReverseProxyFeature();
         context.Response.OnStarting(AddDestinationHeader, context);
         var candidates = proxy.AvailableDestinations;
-        var replayable = _options.RetryConnectFailures && candidates.Count > 1 && PrepareReplay(context.Request);
+        var retry = _options.RetryConnectFailures && candidates.Count > 1;
+        var request = context.Request;
+        ReplayableRequestBody? body = null;
+        if (retry && HasBody(context))
+        {
+            var copyLimit = ReplaySafety.MaySendTwice(request.Method, request.Path.Value ?? "") ? (int)_options.MaxReplayBodyBytes : 0;
+            body = new ReplayableRequestBody(request.Body, copyLimit);
+            request.Body = body;
+            context.Response.RegisterForDispose(body);
+        }
 
         await next(context);
 
-        if (!replayable
+        if (!retry
             || context.Response.HasStarted
-            || context.Features.Get<IForwarderErrorFeature>() is not { Error: ForwarderError.Request } error
+            || context.Features.Get<IForwarderErrorFeature>() is not { Error: ForwarderError.Request or ForwarderError.RequestBodyDestination } error
             || proxy.ProxiedDestination is not { } failed
             || context.RequestAborted.IsCancellationRequested)
         {
             return;
         }
 
-        var others = candidates.Where(d => !ReferenceEquals(d, failed) && IsHealthy(d)).ToArray();
+        var neverReached = body?.Untouched ?? IsConnectFailure(error.Exception);
+        var replayable = neverReached || (ReplaySafety.MaySendTwice(request.Method, request.Path.Value ?? "") && (body is null || body.CanReplay));
+        var others = replayable ? candidates.Where(d => !ReferenceEquals(d, failed) && IsHealthy(d)).ToArray() : [];
         if (others.Length == 0)
         {
             return;
@@ -62,9 +77,9 @@ public sealed partial class ConnectRetryMiddleware(
         metrics.RecordRetry(cluster, failed.DestinationId);
         context.Features.Set<IForwarderErrorFeature>(null);
         context.Response.Clear();
-        if (context.Request.Body.CanSeek)
+        if (body is { Untouched: false })
         {
-            context.Request.Body.Position = 0;
+            body.Rewind();
         }
 
         proxy.AvailableDestinations = others;
@@ -72,20 +87,22 @@ public sealed partial class ConnectRetryMiddleware(
         await next(context);
     }
 
-    private bool PrepareReplay(HttpRequest request)
+    private static bool HasBody(HttpContext context) =>
+        context.Features.Get<IHttpRequestBodyDetectionFeature>() is not { CanHaveBody: false } && context.Request.ContentLength != 0;
+
+    /// <summary>The connection to the destination was never established, so the request cannot have reached it.</summary>
+    private static bool IsConnectFailure(Exception? exception)
     {
-        if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false } || request.ContentLength == 0)
+        for (var e = exception; e is not null; e = e.InnerException)
         {
-            return true;
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError }
+                || e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+            {
+                return true;
+            }
         }
 
-        if (request.ContentLength is not { } length || length > _options.MaxReplayBodyBytes)
-        {
-            return false;
-        }
-
-        request.EnableBuffering((int)length, length);
-        return true;
+        return false;
     }
 
     private static bool IsHealthy(DestinationState destination) =>

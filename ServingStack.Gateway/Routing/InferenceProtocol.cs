@@ -10,4 +10,7 @@ public enum InferenceProtocol
 
     /// <summary>Open Inference gRPC, <c>/inference.GRPCInferenceService/*</c>.</summary>
     OpenInferenceGrpc,
+
+    /// <summary>TF Serving gRPC, <c>/tensorflow.serving.PredictionService/*</c> and <c>/tensorflow.serving.ModelService/*</c>.</summary>
+    TfServingGrpc,
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using ServingStack.Gateway.Security;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace ServingStack.Gateway.Routing;
@@ -18,7 +19,7 @@ public sealed partial class ProxyErrorMiddleware(ILogger<ProxyErrorMiddleware> l
         var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
         if (context.Request.ContentLength is { } length && length > limit)
         {
-            LogBodyTooLarge(context.Request.Path, length, limit.Value);
+            LogBodyTooLarge(ClientText.Cut(context.Request.Path.Value), length, limit.Value);
             await WriteTooLargeAsync(context, limit.Value);
             return;
         }

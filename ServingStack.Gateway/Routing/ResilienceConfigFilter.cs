@@ -6,7 +6,8 @@ namespace ServingStack.Gateway.Routing;
 
 /// <summary>
 /// Gives every cluster, from configuration or resolved by Aspire service discovery, active checks of <c>/ready</c>
-/// (consecutive failures) and passive ejection on transport failures, unless the cluster configures its own.
+/// (consecutive failures) and passive ejection after consecutive transport failures on the destination's side
+/// (<see cref="ConsecutiveFailuresPassivePolicy"/>), unless the cluster configures its own.
 /// </summary>
 public sealed class ResilienceConfigFilter(IOptions<ResilienceOptions> options) : IProxyConfigFilter
 {
@@ -34,7 +35,7 @@ public sealed class ResilienceConfigFilter(IOptions<ResilienceOptions> options) 
             Passive = own?.Passive ?? new PassiveHealthCheckConfig
             {
                 Enabled = true,
-                Policy = HealthCheckConstants.PassivePolicy.TransportFailureRate,
+                Policy = ConsecutiveFailuresPassivePolicy.PolicyName,
                 ReactivationPeriod = _options.ReactivationPeriod,
             },
             // When every destination looks unhealthy, try them all rather than answer 503 from the gateway.

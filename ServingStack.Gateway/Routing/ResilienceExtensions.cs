@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
 
 namespace ServingStack.Gateway.Routing;
 
 public static class ResilienceExtensions
 {
-    /// <summary>Health-check defaults for every cluster (a config filter) and the connect-retry middleware.</summary>
+    /// <summary>Health-check defaults for every cluster (a config filter), the consecutive-failures passive policy and the connect-retry middleware.</summary>
     public static IServiceCollection AddGatewayResilience(this IServiceCollection services)
     {
         services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.SectionName).ValidateOnStart();
@@ -13,6 +14,7 @@ public static class ResilienceExtensions
         services.AddSingleton<ResilienceMetrics>();
         services.AddSingleton<ConnectRetryMiddleware>();
         services.AddSingleton<IProxyConfigFilter, ResilienceConfigFilter>();
+        services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
         return services;
     }
 

@@ -18,12 +18,22 @@ public sealed class ResilienceOptions
 
     public TimeSpan ActiveTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long a destination ejected by passive checks (transport failure rate) stays out.</summary>
+    /// <summary>How long a destination ejected by passive checks (consecutive transport failures) stays out.</summary>
     public TimeSpan ReactivationPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Re-send a request whose forwarding failed before any response once, to another healthy destination.</summary>
     public bool RetryConnectFailures { get; set; } = true;
 
-    /// <summary>Bodies up to this size (by Content-Length) are buffered so that a retry can replay them; larger ones are not retried.</summary>
+    /// <summary>
+    /// Bodies of requests safe to repeat are copied as they are forwarded, up to this size, so that one cut off before
+    /// any answer can be re-sent; beyond it (and for other requests) only a request that never reached a destination is.
+    /// </summary>
     public long MaxReplayBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Passive health: a destination is ejected (for <see cref="ReactivationPeriod"/>) after this many transport failures
+    /// in a row on its side (refused connect, reset, timeout); an answer resets the count, and a client's own failures
+    /// (cancels, broken uploads) do not count.
+    /// </summary>
+    public int PassiveConsecutiveFailures { get; set; } = 3;
 }

@@ -26,6 +26,11 @@ public sealed class ResilienceOptionsValidator : IValidateOptions<ResilienceOpti
             errors.Add($"{Prefix}:MaxReplayBodyBytes must be within [0, {int.MaxValue}], not {options.MaxReplayBodyBytes}.");
         }
 
+        if (options.PassiveConsecutiveFailures < 1)
+        {
+            errors.Add($"{Prefix}:PassiveConsecutiveFailures must be >= 1, not {options.PassiveConsecutiveFailures}.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

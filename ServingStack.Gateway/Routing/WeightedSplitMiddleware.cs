@@ -3,27 +3,30 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using ServingStack.Gateway.Canary;
 using ServingStack.Gateway.Hosting;
+using ServingStack.Gateway.Security;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace ServingStack.Gateway.Routing;
 
 /// <summary>
-/// Runs first in YARP's proxy pipeline: finds the model, picks the split's target (override header, sticky hash or
-/// weighted draw), pins REST requests to the target's version or label, reassigns the request to the target's cluster,
-/// and records the outcome for metrics and canary analysis. Requests of models without a split, and REST requests that
-/// already name a version or label, keep the route's own cluster.
+/// Runs first in YARP's proxy pipeline: finds the model, picks the split's target (an override header the caller may
+/// use, a sticky hash or a weighted draw), pins REST requests to the target's version or label, reassigns the request
+/// to the target's cluster, and records the outcome for metrics and canary analysis. Requests of models without a
+/// split, and requests that already name a version or label, keep the route's own cluster. Canary analysis sees only
+/// what the split itself routed (no overrides) and only outcomes that say something about the server.
 /// </summary>
 public sealed partial class WeightedSplitMiddleware(
     SplitRegistry registry,
     IProxyStateLookup proxyState,
     GatewayMetrics metrics,
     CanaryAnalyzer analyzer,
+    OverrideAuthorizer overrides,
     IOptions<GatewayOptions> options,
     ILogger<WeightedSplitMiddleware> logger)
 {
     public const string ServedByHeader = "X-Served-By";
-    private const string GrpcPrefix = "/inference.GRPCInferenceService/";
+    private const string GrpcTimeoutHeader = "grpc-timeout";
 
     private readonly GatewayOptions _options = options.Value;
 
@@ -31,21 +34,28 @@ public sealed partial class WeightedSplitMiddleware(
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var request = await ReadRequestAsync(context);
-        if (request is not { } inference || registry.Get(inference.Model) is not { } split || inference.Pinned)
+        var (request, malformed) = await ReadRequestAsync(context);
+        if (malformed is not null)
+        {
+            LogMalformed(ClientText.Cut(context.Request.Path.Value), malformed);
+            await ProtocolErrors.WriteAsync(context, StatusCodes.Status400BadRequest, ProtocolErrors.GrpcInvalidArgument, $"malformed request message: {malformed}");
+            return;
+        }
+
+        if (request is not { } inference || inference.Pinned || registry.Get(inference.Model) is not { } split)
         {
             await next(context);
             return;
         }
 
-        var grpc = inference.Protocol == InferenceProtocol.OpenInferenceGrpc;
-        if (grpc && split.Targets.Any(t => t.GrpcCluster is null))
+        var grpc = inference.Protocol is InferenceProtocol.OpenInferenceGrpc or InferenceProtocol.TfServingGrpc;
+        if (grpc && !EveryTargetHasGrpcCluster(split))
         {
             await next(context);
             return;
         }
 
-        var target = Choose(context, split);
+        var (target, overridden) = await ChooseAsync(context, split);
         if (target is null)
         {
             await next(context);
@@ -57,7 +67,7 @@ public sealed partial class WeightedSplitMiddleware(
         {
             LogUnknownCluster(inference.Model, target.Name, clusterId);
             await ProtocolErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProtocolErrors.GrpcUnavailable,
-                $"target '{target.Name}' of model '{inference.Model}' has no loaded cluster");
+                $"target '{target.Name}' of model '{ClientText.Cut(inference.Model)}' has no loaded cluster");
             return;
         }
 
@@ -67,99 +77,142 @@ public sealed partial class WeightedSplitMiddleware(
         }
 
         context.ReassignProxyRequest(cluster);
+        var started = Stopwatch.GetTimestamp();
+        var responseStarted = 0L;
         context.Response.OnStarting(() =>
         {
+            responseStarted = Stopwatch.GetTimestamp();
             context.Response.Headers[ServedByHeader] = target.Name;
             return Task.CompletedTask;
         });
 
-        var started = Stopwatch.GetTimestamp();
-        var failed = true;
+        RequestOutcome? outcome = null;
         try
         {
             await next(context);
-            failed = IsFailure(context, grpc);
+            outcome = Classify(context, grpc);
         }
         finally
         {
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var ended = Stopwatch.GetTimestamp();
             var protocol = inference.Protocol switch
             {
                 InferenceProtocol.TfServingRest => "v1",
                 InferenceProtocol.OpenInferenceRest => "v2",
+                InferenceProtocol.TfServingGrpc => "tf-grpc",
                 _ => "grpc",
             };
-            metrics.Record(inference.Model, target.Name, protocol, failed, seconds);
-            analyzer.Record(inference.Model, target.Name, failed, seconds);
+            metrics.Record(inference.Model, target.Name, protocol, outcome is null or RequestOutcome.ServerFailure, Stopwatch.GetElapsedTime(started, ended).TotalSeconds);
+            if (!overridden && outcome is RequestOutcome.Success or RequestOutcome.ServerFailure)
+            {
+                // The server's latency: until its answer started (a slow-reading client does not stretch it), or until
+                // the gateway gave up on it.
+                var answered = Volatile.Read(ref responseStarted) is > 0 and var at && at < ended ? at : ended;
+                analyzer.Record(inference.Model, target.Name, outcome == RequestOutcome.ServerFailure, Stopwatch.GetElapsedTime(started, answered).TotalSeconds);
+            }
         }
     }
 
-    private SplitTarget? Choose(HttpContext context, ModelSplit split)
+    private async ValueTask<(SplitTarget? Target, bool Overridden)> ChooseAsync(HttpContext context, ModelSplit split)
     {
         var headers = context.Request.Headers;
-        if (_options.OverridesEnabled)
+        if (_options.OverridesEnabled && Requested(headers, split) is { } wanted)
         {
-            if (headers[_options.TargetHeader].ToString() is { Length: > 0 } named && split.Find(named) is { } pinned)
+            // A target whose weight was taken to 0 at run time (canary analysis, or an admin) stays out of reach for
+            // everyone but the admin; without the permission the headers are ignored.
+            var access = await overrides.EvaluateAsync(context);
+            var rolledBack = wanted.Weight == 0 && wanted.RolledBackAt is not null;
+            if (access == OverrideAccess.Admin || (access == OverrideAccess.Override && !rolledBack))
             {
-                return pinned;
-            }
-
-            var canary = headers[_options.CanaryHeader].ToString();
-            if (string.Equals(canary, "always", StringComparison.OrdinalIgnoreCase) && split.Canary is { } c)
-            {
-                return c;
-            }
-
-            if (string.Equals(canary, "never", StringComparison.OrdinalIgnoreCase))
-            {
-                return split.Stable;
+                return (wanted, true);
             }
         }
 
         ulong? sticky = split.StickyHeader is { } header && headers[header].ToString() is { Length: > 0 } key ? StableHash.Fnv1a64(key) : null;
-        return WeightedSplitPolicy.Choose(split, sticky);
+        return (WeightedSplitPolicy.Choose(split, sticky), false);
     }
 
-    private static async ValueTask<InferenceRequest?> ReadRequestAsync(HttpContext context)
+    /// <summary>The target the override headers ask for, if any.</summary>
+    private SplitTarget? Requested(IHeaderDictionary headers, ModelSplit split)
+    {
+        if (headers[_options.TargetHeader].ToString() is { Length: > 0 } named && split.Find(named) is { } pinned)
+        {
+            return pinned;
+        }
+
+        var canary = headers[_options.CanaryHeader].ToString();
+        if (string.Equals(canary, "always", StringComparison.OrdinalIgnoreCase))
+        {
+            return split.Canary;
+        }
+
+        return string.Equals(canary, "never", StringComparison.OrdinalIgnoreCase) ? split.Stable : null;
+    }
+
+    private static bool EveryTargetHasGrpcCluster(ModelSplit split)
+    {
+        foreach (var target in split.Targets)
+        {
+            if (target.GrpcCluster is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The model and protocol of an inference request; for gRPC, a description of a malformed first message instead.</summary>
+    private static async ValueTask<(InferenceRequest? Request, string? Malformed)> ReadRequestAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
-        if (path.StartsWith(GrpcPrefix, StringComparison.Ordinal))
+        if (!ProtocolErrors.IsGrpc(context.Request))
         {
-            if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
-            {
-                return null;
-            }
-
-            var model = await GrpcModelNameReader.PeekModelNameAsync(context.Request.BodyReader, context.RequestAborted);
-            return string.IsNullOrEmpty(model) ? null : new InferenceRequest(InferenceProtocol.OpenInferenceGrpc, model, 0, Pinned: false);
+            return (InferencePath.TryParse(path, out var request) ? request : null, null);
         }
 
-        return InferencePath.TryParse(path, out var request) ? request : null;
+        var field = GrpcModelNameReader.FieldOf(path);
+        if (field == GrpcModelField.None)
+        {
+            return (null, null);
+        }
+
+        var peek = await GrpcModelNameReader.PeekAsync(context.Request.BodyReader, field, context.RequestAborted);
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: true } limit)
+        {
+            context.Features.Set<IHttpMaxRequestBodySizeFeature>(new PeekedBodySizeLimit(limit));
+        }
+
+        var protocol = field == GrpcModelField.OpenInference ? InferenceProtocol.OpenInferenceGrpc : InferenceProtocol.TfServingGrpc;
+        return peek.Outcome switch
+        {
+            GrpcPeekOutcome.Found => (new InferenceRequest(protocol, peek.Model!, 0, peek.Pinned), null),
+            GrpcPeekOutcome.Malformed => (null, peek.Error),
+            _ => (null, null),
+        };
     }
 
-    /// <summary>5xx, a transport error (YARP's error feature), or a gRPC status that blames the server.</summary>
-    private static bool IsFailure(HttpContext context, bool grpc)
+    private static RequestOutcome Classify(HttpContext context, bool grpc)
     {
-        if (context.Features.Get<IForwarderErrorFeature>() is not null || context.Response.StatusCode >= 500)
+        var error = context.Features.Get<IForwarderErrorFeature>()?.Error;
+        string? status = null;
+        if (grpc && error is null)
         {
-            return true;
+            status = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString();
+            if (string.IsNullOrEmpty(status))
+            {
+                // A trailers-only answer carries its status in the headers.
+                status = context.Response.Headers["grpc-status"].ToString();
+            }
         }
 
-        if (!grpc)
-        {
-            return false;
-        }
-
-        var status = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString();
-        if (string.IsNullOrEmpty(status))
-        {
-            status = context.Response.Headers["grpc-status"].ToString();
-        }
-
-        // UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE, DATA_LOSS.
-        return status is "2" or "4" or "13" or "14" or "15";
+        return RequestOutcomeClassifier.Classify(context.RequestAborted.IsCancellationRequested, error, context.Response.StatusCode, grpc, status,
+            clientDeadline: context.Request.Headers.ContainsKey(GrpcTimeoutHeader));
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Split of model {Model} chose target {Target}, whose cluster {Cluster} is not in the proxy configuration")]
     private partial void LogUnknownCluster(string model, string target, string cluster);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "gRPC call to {Path} refused with INVALID_ARGUMENT: {Error}")]
+    private partial void LogMalformed(string path, string error);
 }

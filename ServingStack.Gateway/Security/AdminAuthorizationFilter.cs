@@ -8,8 +8,9 @@ using ServingStack.Gateway.Hosting;
 namespace ServingStack.Gateway.Security;
 
 /// <summary>
-/// Admin requests pass with the admin API key (constant-time compare) or a JWT carrying the admin role:
-/// no or invalid credentials → 401, a valid token without the role → 403 (problem details).
+/// Admin requests pass with the admin API key (constant-time compare), a JWT carrying the admin role, or a client API
+/// key with the admin role among its scopes: no or invalid credentials → 401, a valid token or key without the role →
+/// 403 (problem details).
 /// </summary>
 public sealed partial class AdminAuthorizationFilter(
     IOptions<GatewayOptions> gateway,
@@ -32,6 +33,23 @@ public sealed partial class AdminAuthorizationFilter(
             return await next(context);
         }
 
+        // A client API key whose scopes hold the admin role (Gateway:Auth:ApiKeyScopes).
+        if (_auth.ApiKeys.Count > 0 && ApiKeyAuthenticationHandler.PresentedKey(http.Request, _auth.ApiKeyHeader) is not null)
+        {
+            var keyed = await http.AuthenticateAsync(AuthSchemes.ApiKey);
+            if (keyed.Succeeded)
+            {
+                if (GatewayClaims.HasRole(keyed.Principal, _auth.AdminRole))
+                {
+                    http.User = keyed.Principal;
+                    return await next(context);
+                }
+
+                LogRejected(ClientText.Cut(http.Request.Path.Value), "API key without the admin scope");
+                return TypedResults.Problem($"the API key lacks the '{_auth.AdminRole}' scope.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+            }
+        }
+
         var bearer = http.Request.Headers.Authorization.ToString().StartsWith(JwtBearerDefaults.AuthenticationScheme + " ", StringComparison.OrdinalIgnoreCase);
         if (_auth.Jwt.Enabled && bearer)
         {
@@ -44,12 +62,12 @@ public sealed partial class AdminAuthorizationFilter(
                     return await next(context);
                 }
 
-                LogRejected(http.Request.Path, "token without the admin role");
+                LogRejected(ClientText.Cut(http.Request.Path.Value), "token without the admin role");
                 return TypedResults.Problem($"the token lacks the '{_auth.AdminRole}' role.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
             }
         }
 
-        LogRejected(http.Request.Path, presented.Length > 0 ? "wrong API key" : bearer ? "invalid token" : "no credentials");
+        LogRejected(ClientText.Cut(http.Request.Path.Value), presented.Length > 0 ? "wrong API key" : bearer ? "invalid token" : "no credentials");
         var challenges = new List<string>();
         if (_expected is not null)
         {

@@ -9,7 +9,8 @@ namespace ServingStack.Gateway.Security;
 
 /// <summary>
 /// The <c>ApiKey</c> scheme: a key from <c>Gateway:Auth:ApiKeys</c> in the API key header or as
-/// <c>Authorization: ApiKey KEY</c>, compared in constant time against every configured key.
+/// <c>Authorization: ApiKey KEY</c>, compared in constant time against every configured key; the key's scopes
+/// (<c>Gateway:Auth:ApiKeyScopes</c>) become a <c>scope</c> claim.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -45,7 +46,14 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("invalid API key"));
         }
 
-        var identity = new ClaimsIdentity([new Claim(GatewayClaims.ApiKeyName, match)], SchemeName, GatewayClaims.ApiKeyName, "role");
+        var claims = new List<Claim>(2) { new(GatewayClaims.ApiKeyName, match) };
+        if (_auth.ApiKeyScopes.TryGetValue(match, out var scopes) && scopes.Count > 0)
+        {
+            // As a JWT carries them, so that roles and the override permission read both alike.
+            claims.Add(new Claim("scope", string.Join(' ', scopes)));
+        }
+
+        var identity = new ClaimsIdentity(claims, SchemeName, GatewayClaims.ApiKeyName, "role");
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 

@@ -10,8 +10,8 @@ public sealed class GatewayAuthPolicyOptions
     public List<string> Schemes { get; } = [];
 
     /// <summary>
-    /// Any one of these roles is required, in a JWT <c>role</c>/<c>roles</c> claim or a <c>scope</c>/<c>scp</c> entry;
-    /// empty: any authenticated caller. API keys carry no roles, so a policy with roles admits tokens only.
+    /// Any one of these roles is required, in a JWT <c>role</c>/<c>roles</c> claim or a <c>scope</c>/<c>scp</c> entry, or
+    /// among an API key's <see cref="GatewayAuthOptions.ApiKeyScopes"/>; empty: any authenticated caller.
     /// </summary>
     public List<string> Roles { get; } = [];
 }

@@ -14,12 +14,15 @@ using Yarp.ReverseProxy.Configuration;
 
 namespace ServingStack.Gateway.Security;
 
-/// <summary>Authentication (JWT bearer, API keys), admin authorization, per-client rate limits and TLS for the gateway.</summary>
+/// <summary>
+/// Authentication (JWT bearer, API keys), admin authorization, the override permission, per-client rate limits, request
+/// limits and TLS for the gateway.
+/// </summary>
 public static class GatewaySecurityExtensions
 {
     public const string RateLimitPolicy = "gateway-clients";
 
-    /// <summary>Registers the schemes, the rate limiter and TLS; must run before the gateway's own Kestrel listeners are set up.</summary>
+    /// <summary>Registers the schemes, the override permission, the rate limiter, Kestrel's limits and TLS; must run before the gateway's own Kestrel listeners are set up.</summary>
     public static WebApplicationBuilder AddGatewaySecurity(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -40,6 +43,7 @@ public static class GatewaySecurityExtensions
             .Configure<IOptions<GatewaySecurityOptions>>((authorization, security) => ConfigurePolicies(authorization, security.Value.Auth));
         services.AddSingleton<IProxyConfigFilter, RouteAuthorizationConfigFilter>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, InferenceAuthorizationResultHandler>();
+        services.AddSingleton<OverrideAuthorizer>();
 
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>()
@@ -47,6 +51,9 @@ public static class GatewaySecurityExtensions
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
+            // Kestrel's own limits (header sizes and counts, request line, HTTP/2 frames...) under their usual keys,
+            // Kestrel:Limits:*; the body size is the gateway's (Gateway:MaxRequestBodyBytes), set after this.
+            context.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             var tls = context.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewaySecurityOptions>()?.Tls;
             if (tls is { Enabled: true })
             {

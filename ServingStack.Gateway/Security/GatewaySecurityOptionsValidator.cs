@@ -47,6 +47,27 @@ public sealed class GatewaySecurityOptionsValidator(IConfiguration configuration
             errors.Add("Gateway:Auth:AdminRole must not be empty.");
         }
 
+        if (string.IsNullOrWhiteSpace(auth.OverrideRole) || auth.OverrideRole.Contains(' ', StringComparison.Ordinal))
+        {
+            errors.Add($"Gateway:Auth:OverrideRole must be one word, not '{auth.OverrideRole}'.");
+        }
+
+        foreach (var (client, scopes) in auth.ApiKeyScopes)
+        {
+            if (!auth.ApiKeys.ContainsKey(client))
+            {
+                errors.Add($"Gateway:Auth:ApiKeyScopes:{client} names no key in Gateway:Auth:ApiKeys.");
+            }
+
+            for (var i = 0; i < scopes.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(scopes[i]) || scopes[i].Any(char.IsWhiteSpace))
+                {
+                    errors.Add($"Gateway:Auth:ApiKeyScopes:{client}:{i} must be one word, not '{scopes[i]}'.");
+                }
+            }
+        }
+
         ValidatePolicies(auth, errors);
         ValidateRoutes(auth, errors);
 

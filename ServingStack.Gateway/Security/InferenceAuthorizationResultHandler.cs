@@ -25,7 +25,7 @@ public sealed partial class InferenceAuthorizationResultHandler(IOptions<Gateway
 
         if (authorizeResult.Forbidden)
         {
-            LogRefused(context.Request.Path, "forbidden");
+            LogRefused(ClientText.Cut(context.Request.Path.Value), "forbidden");
             await ProtocolErrors.WriteAsync(context, StatusCodes.Status403Forbidden, ProtocolErrors.GrpcPermissionDenied,
                 "forbidden: the credential lacks a role this route requires");
             return;
@@ -48,7 +48,7 @@ public sealed partial class InferenceAuthorizationResultHandler(IOptions<Gateway
         }
 
         context.Response.Headers.WWWAuthenticate = challenges.ToArray();
-        LogRefused(context.Request.Path, presented ? "invalid credentials" : "no credentials");
+        LogRefused(ClientText.Cut(context.Request.Path.Value), presented ? "invalid credentials" : "no credentials");
         await ProtocolErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, ProtocolErrors.GrpcUnauthenticated,
             presented ? "invalid credentials" : $"authentication required: send {Wanted(schemes)}");
     }

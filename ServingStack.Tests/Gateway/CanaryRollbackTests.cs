@@ -85,11 +85,15 @@ public sealed class CanaryRollbackTests(GatewayServersFixture servers)
         settings["Gateway:CanaryAnalysis:LatencyFactor"] = "1000";
         await using var gateway = await GatewayHost.StartAsync(settings, services => services.AddSingleton<TimeProvider>(time));
         var analyzer = gateway.Services.GetRequiredService<CanaryAnalyzer>();
+        var split = gateway.Services.GetRequiredService<SplitRegistry>().Get("mnist")!;
         var row = GatewayClient.Rows(1, seed: 13)[0];
+        // Sticky keys that the split maps to each target: requests it routes itself, as analysis counts them.
+        var canaryKey = GatewayClient.StickyKeyFor(split, "canary");
+        var stableKey = GatewayClient.StickyKeyFor(split, "stable");
         for (var i = 0; i < 20; i++)
         {
-            await GatewayClient.PredictAsync(gateway.Client, row, ("X-Target", "canary"));
-            await GatewayClient.PredictAsync(gateway.Client, row, ("X-Target", "stable"));
+            Assert.Equal("canary", (await GatewayClient.PredictAsync(gateway.Client, row, ("X-User", canaryKey))).ServedBy);
+            Assert.Equal("stable", (await GatewayClient.PredictAsync(gateway.Client, row, ("X-User", stableKey))).ServedBy);
         }
 
         await Eventually.TrueAsync(() => analyzer.Pending("mnist", "canary") == 20 && analyzer.Pending("mnist", "stable") == 20, "the window to hold every request");

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using ServingStack.Gateway.Canary;
 using ServingStack.Gateway.Routing;
 using ServingStack.Tests.Fixtures;
 
@@ -13,6 +14,24 @@ internal static class GatewayClient
     {
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, MlpWeights.InputSize).Select(_ => (float)random.NextDouble()).ToArray())];
+    }
+
+    /// <summary>
+    /// A value of the split's sticky header that the split maps to <paramref name="target"/> at its current weights: how
+    /// tests send requests that the split itself routes (and canary analysis counts) to a known target.
+    /// </summary>
+    public static string StickyKeyFor(ModelSplit split, string target, string prefix = "user-")
+    {
+        for (var i = 0; i < 100_000; i++)
+        {
+            var key = $"{prefix}{i}";
+            if (WeightedSplitPolicy.Choose(split, StableHash.Fnv1a64(key))?.Name == target)
+            {
+                return key;
+            }
+        }
+
+        throw new InvalidOperationException($"no sticky key maps to '{target}' at the split's weights");
     }
 
     public static async Task<(int Status, string? ServedBy, float[]? Prediction, string Text)> PredictAsync(

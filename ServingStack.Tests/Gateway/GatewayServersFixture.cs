@@ -55,10 +55,22 @@ public sealed class GatewayServersFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Routes /v1, /v2 and gRPC; clusters stable and canary (REST, both on <see cref="Both"/>, pinned by version/label),
-    /// grpc-stable (<see cref="V1Only"/>) and grpc-canary (<see cref="Both"/>, latest = v2); a 90/10 split of mnist.
+    /// Routes /v1, /v2 and gRPC (Open Inference and TF Serving); clusters stable and canary (REST, both on <see cref="Both"/>,
+    /// pinned by version/label), grpc-stable (<see cref="V1Only"/>) and grpc-canary (<see cref="Both"/>, latest = v2); a
+    /// 90/10 split of mnist. <paramref name="anonymousOverrides"/> lets every client use the override headers.
     /// </summary>
-    public Dictionary<string, string?> Settings(int stableWeight = 90, int canaryWeight = 10, string? canaryCluster = null) => new()
+    public Dictionary<string, string?> Settings(int stableWeight = 90, int canaryWeight = 10, string? canaryCluster = null, bool anonymousOverrides = false)
+    {
+        var settings = RoutingSettings(stableWeight, canaryWeight, canaryCluster);
+        if (anonymousOverrides)
+        {
+            settings["Gateway:Auth:AllowAnonymousOverrides"] = "true";
+        }
+
+        return settings;
+    }
+
+    private Dictionary<string, string?> RoutingSettings(int stableWeight, int canaryWeight, string? canaryCluster) => new()
     {
         ["ReverseProxy:Routes:v1:ClusterId"] = "stable",
         ["ReverseProxy:Routes:v1:Match:Path"] = "/v1/{**rest}",
@@ -66,6 +78,10 @@ public sealed class GatewayServersFixture : IAsyncLifetime
         ["ReverseProxy:Routes:v2:Match:Path"] = "/v2/{**rest}",
         ["ReverseProxy:Routes:grpc:ClusterId"] = "grpc-stable",
         ["ReverseProxy:Routes:grpc:Match:Path"] = "/inference.GRPCInferenceService/{**rest}",
+        ["ReverseProxy:Routes:tfs-predict:ClusterId"] = "grpc-stable",
+        ["ReverseProxy:Routes:tfs-predict:Match:Path"] = "/tensorflow.serving.PredictionService/{**rest}",
+        ["ReverseProxy:Routes:tfs-model:ClusterId"] = "grpc-stable",
+        ["ReverseProxy:Routes:tfs-model:Match:Path"] = "/tensorflow.serving.ModelService/{**rest}",
         ["ReverseProxy:Clusters:stable:Destinations:a:Address"] = Both.Address.ToString(),
         ["ReverseProxy:Clusters:canary:Destinations:a:Address"] = canaryCluster ?? Both.Address.ToString(),
         ["ReverseProxy:Clusters:grpc-stable:Destinations:a:Address"] = V1Only.GrpcAddress.ToString(),

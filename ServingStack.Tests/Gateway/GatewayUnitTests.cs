@@ -34,7 +34,7 @@ public sealed class GatewayUnitTests
     public void Other_paths_are_not_inference_requests(string path) => Assert.False(InferencePath.TryParse(path, out _));
 
     [Fact]
-    public void The_grpc_peek_reads_model_name_from_a_framed_request_and_needs_more_bytes_when_cut_short()
+    public void The_grpc_peek_reads_model_name_and_version_from_a_framed_request_and_needs_more_bytes_when_cut_short()
     {
         var request = new ModelInferRequest { ModelName = "résumé-model", ModelVersion = "3" };
         request.RawInputContents.Add(ByteString.CopyFrom(new byte[10_000]));
@@ -43,10 +43,12 @@ public sealed class GatewayUnitTests
         BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), message.Length);
         message.CopyTo(frame, 5);
 
-        Assert.Equal(GrpcModelNameReader.ReadOutcome.Found, GrpcModelNameReader.TryRead(new ReadOnlySequence<byte>(frame), out var name));
-        Assert.Equal("résumé-model", name);
-        Assert.Equal(GrpcModelNameReader.ReadOutcome.NeedMore, GrpcModelNameReader.TryRead(new ReadOnlySequence<byte>(frame, 0, 9), out _));
-        Assert.Equal(GrpcModelNameReader.ReadOutcome.NotPresent, GrpcModelNameReader.TryRead(new ReadOnlySequence<byte>([0, 0, 0, 0, 0]), out _));
+        var peek = GrpcModelNameReader.TryRead(new ReadOnlySequence<byte>(frame), GrpcModelField.OpenInference);
+        Assert.Equal(GrpcPeekOutcome.Found, peek.Outcome);
+        Assert.Equal("résumé-model", peek.Model);
+        Assert.True(peek.Pinned);
+        Assert.Equal(GrpcPeekOutcome.NeedMore, GrpcModelNameReader.TryRead(new ReadOnlySequence<byte>(frame, 0, 9), GrpcModelField.OpenInference).Outcome);
+        Assert.Equal(GrpcPeekOutcome.NotPresent, GrpcModelNameReader.TryRead(new ReadOnlySequence<byte>([0, 0, 0, 0, 0]), GrpcModelField.OpenInference).Outcome);
     }
 
     [Fact]

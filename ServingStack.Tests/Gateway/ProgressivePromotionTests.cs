@@ -12,7 +12,8 @@ namespace ServingStack.Tests.Gateway;
 
 /// <summary>
 /// Progressive promotion with real servers and a fake clock: each analysis window gets a known number of requests per
-/// target (through <c>X-Target</c>), then the clock closes it.
+/// target (through sticky keys that the split maps to each target at its current weights: requests the split itself
+/// routes, as analysis counts them), then the clock closes it.
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class ProgressivePromotionTests(GatewayServersFixture servers)
@@ -53,7 +54,7 @@ public sealed class ProgressivePromotionTests(GatewayServersFixture servers)
             "the completed promotion on /metrics");
 
         // Complete: more healthy windows change nothing, resuming is refused, and every request goes to the canary (v2).
-        await HealthyWindowAsync(gateway, time, row);
+        await HealthyWindowAsync(gateway, time, row, stableRequests: 0);
         AssertWeights(gateway, stable: 0, canary: 100);
         using var resume = await PostResumeAsync(gateway);
         Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
@@ -92,11 +93,12 @@ public sealed class ProgressivePromotionTests(GatewayServersFixture servers)
             await canaryServer.DisposeAsync();
             canaryStopped = true;
             var analyzer = gateway.Services.GetRequiredService<CanaryAnalyzer>();
+            var split = gateway.Services.GetRequiredService<SplitRegistry>().Get("mnist")!;
             for (var i = 0; i < PerTarget; i++)
             {
-                var failed = await GatewayClient.PredictAsync(gateway.Client, row, ("X-Target", "canary"));
+                var failed = await GatewayClient.PredictAsync(gateway.Client, row, ("X-User", GatewayClient.StickyKeyFor(split, "canary")));
                 Assert.True(failed.Status == 502, failed.Text);
-                var served = await GatewayClient.PredictAsync(gateway.Client, row, ("X-Target", "stable"));
+                var served = await GatewayClient.PredictAsync(gateway.Client, row, ("X-User", GatewayClient.StickyKeyFor(split, "stable")));
                 Assert.True(served.Status == 200, served.Text);
                 TfServingPredictTests.AssertClose(servers.StableWeights.Evaluate(row), served.Prediction!);
             }
@@ -207,22 +209,28 @@ public sealed class ProgressivePromotionTests(GatewayServersFixture servers)
         return settings;
     }
 
-    /// <summary>Sends <paramref name="canaryRequests"/> and <see cref="PerTarget"/> stable requests, all answered 200, then closes the window.</summary>
-    private async Task HealthyWindowAsync(GatewayHost gateway, FakeTimeProvider time, float[] row, int canaryRequests = PerTarget)
+    /// <summary>Sends <paramref name="canaryRequests"/> and <paramref name="stableRequests"/> requests, all answered 200, then closes the window.</summary>
+    private async Task HealthyWindowAsync(GatewayHost gateway, FakeTimeProvider time, float[] row, int canaryRequests = PerTarget, int stableRequests = PerTarget)
     {
         var analyzer = gateway.Services.GetRequiredService<CanaryAnalyzer>();
-        for (var i = 0; i < PerTarget; i++)
+        var split = gateway.Services.GetRequiredService<SplitRegistry>().Get("mnist")!;
+        for (var i = 0; i < Math.Max(canaryRequests, stableRequests); i++)
         {
-            foreach (var target in i < canaryRequests ? new[] { "canary", "stable" } : ["stable"])
+            foreach (var (target, count) in new[] { ("canary", canaryRequests), ("stable", stableRequests) })
             {
-                var (status, by, prediction, text) = await GatewayClient.PredictAsync(gateway.Client, row, ("X-Target", target));
+                if (i >= count)
+                {
+                    continue;
+                }
+
+                var (status, by, prediction, text) = await GatewayClient.PredictAsync(gateway.Client, row, ("X-User", GatewayClient.StickyKeyFor(split, target)));
                 Assert.True(status == 200, text);
                 Assert.Equal(target, by);
                 TfServingPredictTests.AssertClose(servers.WeightsOf(target).Evaluate(row), prediction!);
             }
         }
 
-        await Eventually.TrueAsync(() => analyzer.Pending("mnist", "canary") == canaryRequests && analyzer.Pending("mnist", "stable") == PerTarget,
+        await Eventually.TrueAsync(() => analyzer.Pending("mnist", "canary") == canaryRequests && analyzer.Pending("mnist", "stable") == stableRequests,
             "the window to hold every request");
         time.Advance(TimeSpan.FromSeconds(10));
     }

@@ -107,7 +107,7 @@ public sealed class ResilienceTests
         Assert.Equal("/ready", health.Active.Path);
         Assert.Equal("ConsecutiveFailures", health.Active.Policy);
         Assert.True(health.Passive!.Enabled);
-        Assert.Equal("TransportFailureRate", health.Passive.Policy);
+        Assert.Equal(ConsecutiveFailuresPassivePolicy.PolicyName, health.Passive.Policy);
         Assert.NotNull(health.Passive.ReactivationPeriod);
 
         Assert.True(state.TryGetCluster("own", out var own));
@@ -117,6 +117,58 @@ public sealed class ResilienceTests
         // The probe of a closed port marks the destination unhealthy.
         await Eventually.TrueAsync(() => plain.Destinations.Values.Single().Health.Active == Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy,
             "the active probe to mark the closed destination unhealthy", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_dead_destination_of_a_split_targets_cluster_is_ejected_after_consecutive_failures_and_client_aborts_eject_nothing()
+    {
+        using var repository = new TempModelRepository();
+        var config = Replica(repository);
+        await using var live = await InferenceServer.StartReadyAsync($"--model_config_file={config}");
+        // The route's own cluster is another one: the split reassigns every mnist request to "pair".
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Routes:v1:ClusterId"] = "entry",
+            ["ReverseProxy:Routes:v1:Match:Path"] = "/v1/{**rest}",
+            ["ReverseProxy:Clusters:entry:Destinations:x:Address"] = live.Address.ToString(),
+            ["ReverseProxy:Clusters:pair:Destinations:dead:Address"] = GatewayHost.ClosedPortAddress(),
+            ["ReverseProxy:Clusters:pair:Destinations:live:Address"] = live.Address.ToString(),
+            // No probes: only what requests see may eject.
+            ["ReverseProxy:Clusters:pair:HealthCheck:Active:Enabled"] = "false",
+            ["Gateway:Splits:mnist:Targets:0:Name"] = "only",
+            ["Gateway:Splits:mnist:Targets:0:Cluster"] = "pair",
+            ["Gateway:Splits:mnist:Targets:0:Weight"] = "1",
+        });
+        var state = (Yarp.ReverseProxy.IProxyStateLookup)gateway.Services.GetService(typeof(Yarp.ReverseProxy.IProxyStateLookup))!;
+        Assert.True(state.TryGetCluster("pair", out var pair));
+        var dead = pair.Destinations.Values.Single(d => d.DestinationId.StartsWith("dead", StringComparison.Ordinal));
+        var survivor = pair.Destinations.Values.Single(d => d.DestinationId.StartsWith("live", StringComparison.Ordinal));
+        var weights = MlpWeights.Create(Seed);
+        var row = GatewayClient.Rows(1, seed: 41)[0];
+
+        // Every request is answered (a refused connect is re-sent to the live one) until the dead one is out.
+        var sent = 0;
+        await Eventually.TrueAsync(async () =>
+        {
+            var (status, _, prediction, text) = await PredictAsync(gateway.Client, row);
+            Assert.True(status == 200, text);
+            Assert.True(weights.Evaluate(row).Zip(prediction!).All(p => Math.Abs(p.First - p.Second) <= 1e-5));
+            sent++;
+            return dead.Health.Passive == Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy;
+        }, "the dead destination to be ejected");
+        Assert.InRange(gateway.Log.Entries.Count(e => e.EventId.Id == 1101), 3, sent);
+        await Eventually.TrueAsync(() => pair.DestinationsState.AvailableDestinations.Count == 1, "the split target's cluster to drop the dead destination");
+        Assert.Same(survivor, pair.DestinationsState.AvailableDestinations.Single());
+
+        // A client that breaks off its uploads, again and again, is no evidence against the destination.
+        for (var i = 0; i < 15; i++)
+        {
+            await CanaryAnalysisTrustTests.AbortedUploadAsync(gateway.Address, ("X-Ignored", "1"));
+        }
+
+        Assert.NotEqual(Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy, survivor.Health.Passive);
+        Assert.Equal(200, (await PredictAsync(gateway.Client, row)).Status);
+        Assert.Equal(Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy, dead.Health.Passive);
     }
 
     private static async Task WaitAsync(Func<bool> condition, string what, ConcurrentQueue<Result> results)

@@ -17,6 +17,7 @@ public sealed class ResilienceValidationTests
             ["Gateway:Resilience:ActiveTimeout"] = "-00:00:01",
             ["Gateway:Resilience:ReactivationPeriod"] = "00:00:00",
             ["Gateway:Resilience:MaxReplayBodyBytes"] = "-1",
+            ["Gateway:Resilience:PassiveConsecutiveFailures"] = "0",
         };
         var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => GatewayHost.StartAsync(settings));
         var message = string.Join("\n", exception.Failures);
@@ -25,6 +26,7 @@ public sealed class ResilienceValidationTests
         Assert.Contains("Gateway:Resilience:ActiveTimeout must be positive", message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Resilience:ReactivationPeriod must be positive", message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Resilience:MaxReplayBodyBytes must be within", message, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Resilience:PassiveConsecutiveFailures must be >= 1", message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -98,7 +98,8 @@ public sealed class SecurityTests(GatewayServersFixture servers)
         await using var gateway = await StartAsync();
         Assert.Equal(HttpStatusCode.Unauthorized, await AdminStatusAsync(gateway));
         Assert.Equal(HttpStatusCode.Unauthorized, await AdminStatusAsync(gateway, Bearer(SecurityTokens.Mint("root", key: SecurityTokens.OtherKey, claims: ("role", "servingstack-admin")))));
-        Assert.Equal(HttpStatusCode.Unauthorized, await AdminStatusAsync(gateway, ("X-Api-Key", KeyA)));
+        // A client's API key is a credential, but without the admin scope.
+        Assert.Equal(HttpStatusCode.Forbidden, await AdminStatusAsync(gateway, ("X-Api-Key", KeyA)));
         Assert.Equal(HttpStatusCode.Forbidden, await AdminStatusAsync(gateway, Bearer(SecurityTokens.Mint("bob"))));
         Assert.Equal(HttpStatusCode.Forbidden, await AdminStatusAsync(gateway, Bearer(SecurityTokens.Mint("bob", claims: ("role", "reader")))));
         Assert.Equal(HttpStatusCode.OK, await AdminStatusAsync(gateway, Bearer(SecurityTokens.Mint("root", claims: ("role", "servingstack-admin")))));

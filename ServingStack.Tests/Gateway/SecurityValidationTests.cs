@@ -12,6 +12,9 @@ public sealed class SecurityValidationTests
         options.Auth.Jwt.SigningKey = "short";
         options.Auth.ApiKeys["a"] = "tiny";
         options.Auth.AdminRole = " ";
+        options.Auth.OverrideRole = "two words";
+        options.Auth.ApiKeyScopes["nobody"] = ["servingstack-override"];
+        options.Auth.ApiKeyScopes["a"] = ["with space", ""];
         options.RateLimit.PermitsPerSecond = -1;
         options.RateLimit.Burst = 0;
         options.RateLimit.QueueLimit = -2;
@@ -21,7 +24,7 @@ public sealed class SecurityValidationTests
 
         Assert.True(result.Failed);
         var errors = result.Failures!.ToList();
-        foreach (var key in new[] { "SigningKey", "ApiKeys:a", "AdminRole", "PermitsPerSecond", "Burst", "QueueLimit", "CertificatePath" })
+        foreach (var key in new[] { "SigningKey", "ApiKeys:a", "AdminRole", "OverrideRole", "ApiKeyScopes:nobody names no key", "ApiKeyScopes:a:0", "ApiKeyScopes:a:1", "PermitsPerSecond", "Burst", "QueueLimit", "CertificatePath" })
         {
             Assert.Contains(errors, e => e.Contains(key, StringComparison.Ordinal));
         }

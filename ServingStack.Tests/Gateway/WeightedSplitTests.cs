@@ -78,7 +78,7 @@ public sealed class WeightedSplitTests(GatewayServersFixture servers)
     [Fact]
     public async Task Override_headers_beat_the_weights_and_the_sticky_key()
     {
-        await using var gateway = await GatewayHost.StartAsync(servers.Settings(100, 0));
+        await using var gateway = await GatewayHost.StartAsync(servers.Settings(100, 0, anonymousOverrides: true));
         var row = GatewayClient.Rows(1, seed: 4)[0];
         for (var i = 0; i < 10; i++)
         {
@@ -92,7 +92,7 @@ public sealed class WeightedSplitTests(GatewayServersFixture servers)
             Assert.Equal("stable", (await GatewayClient.PredictAsync(gateway.Client, row)).ServedBy);
         }
 
-        await using var weighted = await GatewayHost.StartAsync(servers.Settings(0, 100));
+        await using var weighted = await GatewayHost.StartAsync(servers.Settings(0, 100, anonymousOverrides: true));
         Assert.Equal("stable", (await GatewayClient.PredictAsync(weighted.Client, row, ("X-Canary", "never"))).ServedBy);
         Assert.Equal("stable", (await GatewayClient.PredictAsync(weighted.Client, row, ("X-Target", "stable"))).ServedBy);
     }
@@ -100,7 +100,7 @@ public sealed class WeightedSplitTests(GatewayServersFixture servers)
     [Fact]
     public async Task Overrides_can_be_disabled()
     {
-        var settings = servers.Settings(100, 0);
+        var settings = servers.Settings(100, 0, anonymousOverrides: true);
         settings["Gateway:OverridesEnabled"] = "false";
         await using var gateway = await GatewayHost.StartAsync(settings);
         var row = GatewayClient.Rows(1, seed: 5)[0];
@@ -113,7 +113,7 @@ public sealed class WeightedSplitTests(GatewayServersFixture servers)
     [InlineData("canary", "2")]
     public async Task Open_inference_v2_infer_is_pinned_to_the_targets_version(string target, string version)
     {
-        await using var gateway = await GatewayHost.StartAsync(servers.Settings());
+        await using var gateway = await GatewayHost.StartAsync(servers.Settings(anonymousOverrides: true));
         var row = GatewayClient.Rows(1, seed: 6)[0];
         var body = new JsonObject
         {
@@ -153,7 +153,7 @@ public sealed class WeightedSplitTests(GatewayServersFixture servers)
     [InlineData("canary")]
     public async Task Grpc_model_infer_through_the_gateway_goes_to_the_targets_grpc_cluster(string target)
     {
-        await using var gateway = await GatewayHost.StartAsync(servers.Settings());
+        await using var gateway = await GatewayHost.StartAsync(servers.Settings(anonymousOverrides: true));
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(gateway.GrpcChannel);
         var row = GatewayClient.Rows(1, seed: 8)[0];
         var request = new ModelInferRequest { ModelName = "mnist" };
@@ -175,7 +175,7 @@ public sealed class WeightedSplitTests(GatewayServersFixture servers)
     [Fact]
     public async Task Prometheus_metrics_count_requests_per_model_and_target()
     {
-        await using var gateway = await GatewayHost.StartAsync(servers.Settings());
+        await using var gateway = await GatewayHost.StartAsync(servers.Settings(anonymousOverrides: true));
         var row = GatewayClient.Rows(1, seed: 9)[0];
         await GatewayClient.PredictAsync(gateway.Client, row, ("X-Target", "canary"));
         await Eventually.TrueAsync(async () =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http.Features;
 using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Protocols.Grpc;
@@ -16,9 +17,9 @@ namespace ServingStack.Inference.Protocols.Grpc;
 /// moment (clients then see CANCELLED or UNAVAILABLE instead of DEADLINE_EXCEEDED), and doubles the HTTP/2 frames every
 /// expired call costs. The services bound the queue wait by the deadline themselves, and the client's reset at its
 /// deadline cancels the call.</item>
-/// <item>The request: read in full here (as grpc-dotnet would, no copy and no more memory), so a client that resets
-/// the stream mid-upload ends the call quietly instead of as grpc-dotnet's "Error when executing service method" with
-/// a stack trace.</item>
+/// <item>The request: read in full here (as grpc-dotnet would, no copy and no more memory) and handed to grpc-dotnet
+/// as read (<see cref="ReadRequestBody"/>), so a client that resets the stream mid-upload ends the call quietly instead
+/// of as grpc-dotnet's "Error when executing service method" with a stack trace.</item>
 /// </list>
 /// </summary>
 public sealed partial class GrpcUnaryCallMiddleware(RequestDelegate next, TimeProvider time, ILogger<GrpcUnaryCallMiddleware> logger)
@@ -46,7 +47,7 @@ public sealed partial class GrpcUnaryCallMiddleware(RequestDelegate next, TimePr
         }
     }
 
-    /// <summary>Buffers the whole request in the body pipe without consuming it; false when the call ended here.</summary>
+    /// <summary>Reads the whole request into the body pipe without consuming it; false when the call ended here.</summary>
     private async Task<bool> ReadRequestAsync(HttpContext context, string method)
     {
         var reader = context.Request.BodyReader;
@@ -57,8 +58,8 @@ public sealed partial class GrpcUnaryCallMiddleware(RequestDelegate next, TimePr
                 var result = await reader.ReadAsync(context.RequestAborted);
                 if (result.IsCompleted || result.IsCanceled)
                 {
-                    // Nothing consumed: grpc-dotnet's own read gets every byte back at once.
-                    reader.AdvanceTo(result.Buffer.Start);
+                    // Nothing consumed: grpc-dotnet's read gets this very read back, with every byte.
+                    context.Features.Set<IRequestBodyPipeFeature>(new ReadRequestBody(reader, result));
                     return true;
                 }
 

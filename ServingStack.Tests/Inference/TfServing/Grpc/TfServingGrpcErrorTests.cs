@@ -10,6 +10,8 @@ namespace ServingStack.Tests.Inference.TfServing.Grpc;
 public sealed class TfServingGrpcErrorTests : IAsyncLifetime
 {
     private readonly TempModelRepository _repo = new();
+    // Unique: the metrics recorder tells servers apart by model name, and test classes run in parallel.
+    private readonly string _counted = "counted_" + Guid.NewGuid().ToString("N")[..8];
     private InferenceServer _server = null!;
     private PredictionService.PredictionServiceClient _client = null!;
 
@@ -19,8 +21,10 @@ public sealed class TfServingGrpcErrorTests : IAsyncLifetime
         _repo.AddVersion("multi", 1, ModelFactory.CreateMultiInputOutput());
         _repo.AddVersion("u8", 1, ModelFactory.CreateIdentity(FixtureElementType.UInt8, 3));
         _repo.AddVersion("text", 1, ModelFactory.CreateIdentity(FixtureElementType.String, 3));
-        var config = _repo.WriteConfig("models.json", """
+        _repo.AddMlp(_counted, 1, seed: MlpWeights.DefaultSeed);
+        var config = _repo.WriteConfig("models.json", $$"""
             { "model_config_list": [
+                { "name": "{{_counted}}", "base_path": "{{_counted}}" },
                 { "name": "mnist", "base_path": "mnist", "version_labels": { "stable": 1 } },
                 { "name": "multi", "base_path": "multi" },
                 { "name": "u8", "base_path": "u8" },
@@ -151,9 +155,9 @@ public sealed class TfServingGrpcErrorTests : IAsyncLifetime
     [Fact]
     public async Task Predict_errors_are_counted_under_the_status_they_answered()
     {
-        using var metrics = new MetricsRecorder("mnist");
-        await Assert.ThrowsAsync<RpcException>(() => _client.PredictAsync(Mnist(new ModelSpec { Name = "mnist", SignatureName = "other" })).ResponseAsync);
-        await Assert.ThrowsAsync<RpcException>(() => _client.PredictAsync(Mnist(new ModelSpec { Name = "mnist" }, TfTensors.Floats([1, 2], 1, 784))).ResponseAsync);
+        using var metrics = new MetricsRecorder(_counted);
+        await Assert.ThrowsAsync<RpcException>(() => _client.PredictAsync(Mnist(new ModelSpec { Name = _counted, SignatureName = "other" })).ResponseAsync);
+        await Assert.ThrowsAsync<RpcException>(() => _client.PredictAsync(Mnist(new ModelSpec { Name = _counted }, TfTensors.Floats([1, 2], 1, 784))).ResponseAsync);
 
         Assert.Equal(["FAILED_PRECONDITION", "INVALID_ARGUMENT"],
             metrics.Measurements.Where(m => m.Instrument == "servingstack.requests" && m.Tags["protocol"] == "tfserving_grpc").Select(m => m.Tags["status"]));

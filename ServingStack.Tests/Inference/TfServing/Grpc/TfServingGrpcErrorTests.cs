@@ -163,6 +163,36 @@ public sealed class TfServingGrpcErrorTests : IAsyncLifetime
             metrics.Measurements.Where(m => m.Instrument == "servingstack.requests" && m.Tags["protocol"] == "tfserving_grpc").Select(m => m.Tags["status"]));
     }
 
+    [Fact]
+    public async Task Predict_into_a_full_batch_queue_is_RESOURCE_EXHAUSTED_at_once_and_the_queued_calls_still_answer()
+    {
+        using var repo = new TempModelRepository();
+        repo.AddMlp("queued", 1, seed: MlpWeights.DefaultSeed);
+        var config = repo.WriteConfig("models.json", """
+            { "model_config_list": [ { "name": "queued", "base_path": "queued",
+              "batching": { "max_batch_size": 4, "max_enqueued_batches": 1, "batch_timeout_micros": 60000000, "num_batch_threads": 1 } } ] }
+            """);
+        await using var server = await InferenceServer.StartReadyAsync($"--model_config_file={config}");
+        var client = new PredictionService.PredictionServiceClient(server.GrpcChannel);
+        PredictRequest Rows(float[][] rows)
+        {
+            var request = new PredictRequest { ModelSpec = new ModelSpec { Name = "queued" } };
+            request.Inputs.Add("x", TfTensors.Content(DataType.DtFloat, rows.SelectMany(r => r).ToArray(), rows.Length, MlpWeights.InputSize));
+            return request;
+        }
+
+        var waiting = TestData.MnistRows(3, seed: 2);
+        var pending = client.PredictAsync(Rows(waiting)).ResponseAsync;
+        await Eventually.TrueAsync(() => server.Models.Models[0].Versions[0].Batcher!.QueuedRows == 3, "the first call to be queued");
+
+        await RpcAssert.FailsAsync(client.PredictAsync(Rows(TestData.MnistRows(2, seed: 3))), StatusCode.ResourceExhausted, "batch queue", "full");
+
+        var filler = TestData.MnistRows(1, seed: 4);
+        var filled = await client.PredictAsync(Rows(filler));
+        TfServingGrpcPredictTests.AssertMatchesReference(MlpWeights.DefaultSeed, filler, filled.Outputs["probabilities"].FloatVal.ToArray());
+        TfServingGrpcPredictTests.AssertMatchesReference(MlpWeights.DefaultSeed, waiting, (await pending).Outputs["probabilities"].FloatVal.ToArray());
+    }
+
     private static TensorProto Row() => TfTensors.Content(DataType.DtFloat, TestData.MnistRows(1)[0], 1, MlpWeights.InputSize);
 
     private static PredictRequest Mnist(ModelSpec spec, TensorProto? input = null)

@@ -10,11 +10,14 @@ using ServingStack.Inference.Health;
 using ServingStack.Inference.Metrics;
 using ServingStack.Inference.Monitoring;
 using ServingStack.Inference.Protocols;
+using ServingStack.Inference.Protocols.Grpc;
 using ServingStack.Inference.Protocols.OpenInference;
 using ServingStack.Inference.Protocols.OpenInference.Grpc;
 using ServingStack.Inference.Protocols.TfServing;
+using ServingStack.Inference.Protocols.TfServing.Grpc;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
+using PredictionService = Tensorflow.Serving.PredictionService;
 
 namespace ServingStack.Inference.Hosting;
 
@@ -74,6 +77,7 @@ public static class InferenceServerExtensions
         {
             var options = Unvalidated(context.Configuration);
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = GrpcConnectionLimits.MaxStreamsPerConnection;
 
             // gRPC is h2c (HTTP/2 without TLS, as tensorflow_model_server's --port, unless --ssl_config_file); REST stays HTTP/1.1 for curl and
             // TF Serving clients. One protocol per port, because without TLS there is no ALPN to tell them apart.
@@ -123,6 +127,7 @@ public static class InferenceServerExtensions
             // inference service's own name answers readiness alone, as /ready does.
             o.Services.Map(string.Empty, _ => true);
             o.Services.Map(GRPCInferenceService.Descriptor.FullName, check => check.Tags.Contains(Extensions.ReadinessTag));
+            o.Services.Map(PredictionService.Descriptor.FullName, check => check.Tags.Contains(Extensions.ReadinessTag));
         });
         services.AddGrpcReflection();
 
@@ -134,7 +139,7 @@ public static class InferenceServerExtensions
         configuration.GetSection(ServingOptions.SectionName).Get<ServingOptions>() ?? new ServingOptions();
 
     /// <summary>
-    /// TF Serving REST, Open Inference REST and gRPC, gRPC health (<c>grpc.health.v1</c>) and reflection, and the seed's
+    /// TF Serving REST and gRPC, Open Inference REST and gRPC, gRPC health (<c>grpc.health.v1</c>) and reflection, and the seed's
     /// probes (<c>/healthz</c>, <c>/ready</c>).
     /// </summary>
     public static WebApplication MapInferenceServer(this WebApplication app)
@@ -152,6 +157,8 @@ public static class InferenceServerExtensions
                 $"internal error: {feature?.Error.GetType().Name ?? "unknown"}"));
         }));
 
+        // Deadlines and request reads of the inference services' unary gRPC calls (see the middleware).
+        app.UseMiddleware<GrpcUnaryCallMiddleware>();
         app.MapHealthChecks("/healthz", new() { Predicate = r => r.Tags.Contains(Extensions.LivenessTag) });
         app.MapHealthChecks("/ready", new() { Predicate = r => r.Tags.Contains(Extensions.ReadinessTag) });
         app.MapPrometheusScrapingEndpoint();
@@ -160,6 +167,8 @@ public static class InferenceServerExtensions
         app.MapOpenInferenceApi();
         app.MapRepositoryApi();
         app.MapGrpcService<OpenInferenceGrpcService>();
+        app.MapGrpcService<TfServingPredictionService>();
+        app.MapGrpcService<TfServingModelService>();
         app.MapGrpcHealthChecksService();
         // Lets grpcurl and Postman discover the service without the .proto file.
         app.MapGrpcReflectionService();

@@ -248,6 +248,18 @@ public sealed partial class ModelManager : BackgroundService
             return false;
         }
 
+        ApplyConfig(config);
+        return true;
+    }
+
+    /// <summary>
+    /// Serves exactly the models of <paramref name="config"/>, which the caller has validated (a config-file reload, or
+    /// TF Serving's HandleReloadConfigRequest): new models start loading, removed ones drain and unload, kept ones take
+    /// the new settings. Returns the models it added.
+    /// </summary>
+    public IReadOnlyList<ManagedModel> ApplyConfig(ModelServerConfig config)
+    {
+        var addedModels = new List<ManagedModel>();
         lock (_configGate)
         {
             var old = _set;
@@ -266,7 +278,9 @@ public sealed partial class ModelManager : BackgroundService
                 }
                 else
                 {
-                    models.Add(new ManagedModel(modelConfig));
+                    var model = new ManagedModel(modelConfig);
+                    models.Add(model);
+                    addedModels.Add(model);
                     added.Add(modelConfig.Name);
                 }
             }
@@ -286,7 +300,7 @@ public sealed partial class ModelManager : BackgroundService
         }
 
         Reconcile();
-        return true;
+        return addedModels;
     }
 
     /// <summary>One pass over every model: start loads for wanted versions, retire unwanted ones when it is safe.</summary>

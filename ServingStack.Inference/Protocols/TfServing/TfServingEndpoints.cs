@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using ServingStack.Inference.Configuration;
 using ServingStack.Inference.Metrics;
+using ServingStack.Inference.Protocols.TfServing.Grpc;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 
@@ -120,6 +121,10 @@ public static class TfServingEndpoints
         });
     }
 
+    /// <summary>
+    /// TF Serving's metadata as protobuf JSON: the same <c>GetModelMetadataResponse</c> gRPC answers, so it parses into
+    /// the message (its Anys carry <c>@type</c>), in TF Serving's REST spelling (proto field names).
+    /// </summary>
     private static async Task WriteMetadataAsync(HttpContext context, ModelManager models, ModelTarget target)
     {
         var version = JsonInferencePipeline.Acquire(models, target, out var error);
@@ -129,77 +134,17 @@ public static class TfServingEndpoints
             return;
         }
 
+        string json;
         try
         {
-            var session = version.Session;
             var execution = models.TryGetModel(target.Model, out var model) ? model.Config.Execution : null;
-            await ProtocolResults.WriteJsonAsync(context, writer =>
-            {
-                writer.WriteStartObject();
-                writer.WriteStartObject("model_spec");
-                writer.WriteString("name", version.ModelName);
-                writer.WriteString("signature_name", string.Empty);
-                writer.WriteString("version", version.Version.ToString(CultureInfo.InvariantCulture));
-                writer.WriteEndObject();
-                writer.WriteStartObject("metadata");
-                writer.WriteStartObject("signature_def");
-                writer.WriteStartObject("signature_def");
-                writer.WriteStartObject("serving_default");
-                WriteTensorInfos(writer, "inputs", session.Inputs);
-                WriteTensorInfos(writer, "outputs", session.Outputs);
-                writer.WriteString("method_name", "tensorflow/serving/predict");
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-                // TF Serving's metadata is a map of named entries; ours adds how the version runs.
-                WriteExecution(writer, version, execution);
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-            });
+            json = TfServingMetadata.ToRestJson(TfServingMetadata.Build(version, execution, signatureDef: true, execution: true));
         }
         finally
         {
             version.Release();
         }
-    }
 
-    internal static void WriteExecution(Utf8JsonWriter writer, ModelVersion version, ExecutionSettings? requested)
-    {
-        writer.WriteStartObject("execution");
-        writer.WriteString("provider", version.ExecutionProvider);
-        writer.WriteString("requested_provider", requested?.Provider ?? ExecutionSettings.Cpu);
-        if (version.FallbackReason is not null)
-        {
-            writer.WriteString("fallback_reason", version.FallbackReason);
-        }
-
-        writer.WriteEndObject();
-    }
-
-    private static void WriteTensorInfos(Utf8JsonWriter writer, string property, IReadOnlyList<TensorSpec> specs)
-    {
-        writer.WriteStartObject(property);
-        foreach (var spec in specs)
-        {
-            writer.WriteStartObject(spec.Name);
-            writer.WriteString("dtype", spec.DataType.ToTensorFlowName());
-            writer.WriteStartObject("tensor_shape");
-            writer.WriteStartArray("dim");
-            foreach (var dim in spec.Shape)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("size", dim.ToString(CultureInfo.InvariantCulture));
-                writer.WriteString("name", string.Empty);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteBoolean("unknown_rank", false);
-            writer.WriteEndObject();
-            writer.WriteString("name", spec.Name);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
+        await ProtocolResults.WriteJsonAsync(context, writer => writer.WriteRawValue(json, skipInputValidation: true));
     }
 }

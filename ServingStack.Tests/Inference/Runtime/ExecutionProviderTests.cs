@@ -23,7 +23,8 @@ public sealed class ExecutionProviderTests : IDisposable
         Assert.Equal("cuda", parameters["requested_execution_provider"]!.GetValue<string>());
 
         var (_, tf, _) = await Json.GetAsync(server.Client, "/v1/models/mnist/metadata");
-        var execution = tf!["metadata"]!["execution"]!;
+        // A google.protobuf.Struct packed in an Any: its fields sit under "value".
+        var execution = tf!["metadata"]!["execution"]!["value"]!;
         Assert.Equal("cuda", execution["requested_provider"]!.GetValue<string>());
 
         if (HasNvidiaGpu)

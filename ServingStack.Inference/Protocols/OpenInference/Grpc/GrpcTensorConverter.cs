@@ -19,6 +19,9 @@ public static class GrpcTensorConverter
 {
     private const int LengthPrefixSize = 4;
 
+    /// <summary>More dimensions than any model has; bounds the shapes error messages repeat.</summary>
+    public const int MaxRank = 64;
+
     private const string DatatypeList = "BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, BF16, FP32, FP64 or BYTES";
 
     /// <summary>
@@ -89,7 +92,8 @@ public static class GrpcTensorConverter
             return null;
         }
 
-        var name = input.Name;
+        // Error messages repeat the client's name cut short; the tensor keeps it whole.
+        var name = ClientText.Cut(input.Name);
         if (input.Contents is { } contents && CountValues(contents) > 0)
         {
             error = ServingError.InvalidArgument(
@@ -100,7 +104,7 @@ public static class GrpcTensorConverter
         var bytes = raw.Span;
         if (type == TensorDataType.Bytes)
         {
-            return ReadRawStrings(name, index, shape, count, bytes, out error);
+            return ReadRawStrings(input.Name, index, shape, count, bytes, out error);
         }
 
         var size = type.ElementSize();
@@ -119,13 +123,14 @@ public static class GrpcTensorConverter
             return null;
         }
 
-        var tensor = InferenceTensor.AllocateUninitialized(name, type, shape);
+        var tensor = InferenceTensor.AllocateUninitialized(input.Name, type, shape);
         bytes.CopyTo(tensor.Bytes);
         return tensor;
     }
 
-    private static InferenceTensor? ReadRawStrings(string name, int index, long[] shape, long count, ReadOnlySpan<byte> bytes, out ServingError? error)
+    private static InferenceTensor? ReadRawStrings(string tensorName, int index, long[] shape, long count, ReadOnlySpan<byte> bytes, out ServingError? error)
     {
+        var name = ClientText.Cut(tensorName);
         // Every element costs at least its length prefix, which bounds the array below by the message's size.
         if (count > bytes.Length / LengthPrefixSize)
         {
@@ -171,7 +176,7 @@ public static class GrpcTensorConverter
         }
 
         error = null;
-        return InferenceTensor.FromStrings(name, shape, strings);
+        return InferenceTensor.FromStrings(tensorName, shape, strings);
     }
 
     private static InferenceTensor? ReadTyped(InputTensor input, int index, out ServingError? error)
@@ -182,7 +187,7 @@ public static class GrpcTensorConverter
             return null;
         }
 
-        var name = input.Name;
+        var name = ClientText.Cut(input.Name);
         if (type is TensorDataType.Fp16 or TensorDataType.Bf16)
         {
             error = ServingError.InvalidArgument(
@@ -213,10 +218,10 @@ public static class GrpcTensorConverter
                 }
             }
 
-            return InferenceTensor.FromStrings(name, shape, strings);
+            return InferenceTensor.FromStrings(input.Name, shape, strings);
         }
 
-        var tensor = InferenceTensor.Allocate(name, type, shape);
+        var tensor = InferenceTensor.Allocate(input.Name, type, shape);
         error = type switch
         {
             TensorDataType.Bool => CopyBools(contents.BoolContents, tensor.Bytes),
@@ -254,17 +259,22 @@ public static class GrpcTensorConverter
 
         if (!TensorDataTypes.TryParseOpenInferenceName(input.Datatype, out var parsed))
         {
-            return ServingError.InvalidArgument($"input '{input.Name}': unknown datatype '{input.Datatype}' (expected {DatatypeList})");
+            return ServingError.InvalidArgument($"input '{ClientText.Cut(input.Name)}': unknown datatype '{ClientText.Cut(input.Datatype)}' (expected {DatatypeList})");
         }
 
         type = parsed.Value;
+        if (input.Shape.Count > MaxRank)
+        {
+            return ServingError.InvalidArgument($"input '{ClientText.Cut(input.Name)}': shape has {input.Shape.Count} dimensions; at most {MaxRank} are supported");
+        }
+
         shape = new long[input.Shape.Count];
         input.Shape.CopyTo(shape, 0);
         foreach (var dim in shape)
         {
             if (dim < 0)
             {
-                return ServingError.InvalidArgument($"input '{input.Name}': shape {ShapeText.Format(shape)} must be a list of non-negative integers");
+                return ServingError.InvalidArgument($"input '{ClientText.Cut(input.Name)}': shape {ClientText.Cut(ShapeText.Format(shape))} must be a list of non-negative integers");
             }
         }
 
@@ -272,7 +282,7 @@ public static class GrpcTensorConverter
         count = ShapeText.ElementCount(shape);
         if (count is < 0 or > int.MaxValue / 8)
         {
-            return ServingError.InvalidArgument($"input '{input.Name}': shape {ShapeText.Format(shape)} is too large");
+            return ServingError.InvalidArgument($"input '{ClientText.Cut(input.Name)}': shape {ClientText.Cut(ShapeText.Format(shape))} is too large");
         }
 
         return null;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using ServingStack.Inference.Metrics;
+using ServingStack.Inference.Protocols.Grpc;
 using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 
@@ -12,11 +13,20 @@ namespace ServingStack.Inference.Protocols.OpenInference.Grpc;
 /// <see cref="ServingError"/>'s (the numbers are gRPC's) and whose message is the same text REST returns.
 /// </summary>
 /// <remarks>Not named GrpcInferenceService: that differs from the generated <c>GRPCInferenceService</c> only by case (CA1708).</remarks>
+[InferenceGrpcService]
+[BindServiceMethod(typeof(OpenInferenceGrpcService), nameof(BindService))]
 public sealed partial class OpenInferenceGrpcService(ModelManager models, ServingMetrics metrics, TimeProvider time, ILogger<OpenInferenceGrpcService> logger)
     : GRPCInferenceService.GRPCInferenceServiceBase
 {
     private const string Protocol = "grpc";
     private const string Platform = "onnxruntime_onnx";
+
+    /// <summary>
+    /// How grpc-dotnet binds this service (named by the attribute above): the generated binding, with requests parsed
+    /// so that bytes which are not a request message answer INVALID_ARGUMENT.
+    /// </summary>
+    public static void BindService(ServiceBinderBase binder, GRPCInferenceService.GRPCInferenceServiceBase service) =>
+        GRPCInferenceService.BindService(new RequestValidatingServiceBinder(binder), service);
 
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
@@ -37,7 +47,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
         var version = Acquire(request.Name, request.Version, "version", out var error);
         if (version is null && error!.Code is ServingErrorCode.NotFound or ServingErrorCode.InvalidArgument)
         {
-            throw ToRpcException(error);
+            throw GrpcErrors.ToRpcException(error);
         }
 
         version?.Release();
@@ -46,7 +56,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
 
     public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
     {
-        var version = Acquire(request.Name, request.Version, "version", out var error) ?? throw ToRpcException(error!);
+        var version = Acquire(request.Name, request.Version, "version", out var error) ?? throw GrpcErrors.ToRpcException(error!);
         try
         {
             var response = new ModelMetadataResponse { Name = version.ModelName, Platform = Platform };
@@ -74,7 +84,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         var started = time.GetTimestamp();
-        var code = ServingErrorCode.Internal;
+        var code = ServingErrorCode.Unknown;
         ModelVersion? version = null;
         var inputs = new List<InferenceTensor>(request.Inputs.Count);
         InferenceTensor[]? outputs = null;
@@ -82,20 +92,27 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
         {
             version = Acquire(request.ModelName, request.ModelVersion, "model_version", out var error);
             var raw = false;
+            var requested = RequestedOutputs(request);
             if (version is not null)
             {
-                error = GrpcTensorConverter.ReadInputs(request, inputs, out raw);
+                error = GrpcTensorConverter.ReadInputs(request, inputs, out raw) ?? GrpcInference.CheckNames(version.Session, InputNames(request), requested);
             }
 
             if (error is null)
             {
-                (outputs, error) = await ModelInvoker.InvokeAsync(version!, inputs, RequestedOutputs(request), Timeout(context), context.CancellationToken);
+                (outputs, error) = await GrpcInference.InvokeAsync(version!, inputs, requested, GrpcCallDeadline.Of(context), time, context.CancellationToken);
             }
 
             if (error is not null)
             {
                 code = error.Code;
-                throw ToRpcException(error);
+                if (GrpcErrors.IsAbandoned(error))
+                {
+                    Log.InferAbandoned(logger, ClientText.Cut(request.ModelName), error.Code.ToStatusName());
+                    return GrpcErrors.EndAbandoned<ModelInferResponse>(context, error);
+                }
+
+                throw GrpcErrors.ToRpcException(error);
             }
 
             var response = new ModelInferResponse
@@ -108,16 +125,10 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
             code = ServingErrorCode.Ok;
             return response;
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
-        {
-            // The client went away or its deadline passed; gRPC answers the call itself, the metric still counts it.
-            code = context.Deadline <= time.GetUtcNow().UtcDateTime ? ServingErrorCode.DeadlineExceeded : ServingErrorCode.Cancelled;
-            throw;
-        }
         catch (Exception ex) when (ex is not RpcException)
         {
             // Our bug, not the client's: log it, and answer INTERNAL without the details (EnableDetailedErrors is off).
-            Log.InferFailed(logger, request.ModelName, ex);
+            Log.InferFailed(logger, ClientText.Cut(request.ModelName), ex);
             code = ServingErrorCode.Internal;
             throw new RpcException(new Status(StatusCode.Internal, $"internal error: {ex.GetType().Name}"));
         }
@@ -152,14 +163,28 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
         {
             if (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed <= 0)
             {
-                error = ServingError.InvalidArgument($"{field} '{version}' is not a positive integer (leave it empty for the newest version)");
+                error = ServingError.InvalidArgument($"{field} '{ClientText.Cut(version)}' is not a positive integer (leave it empty for the newest version)");
                 return null;
             }
 
             number = parsed;
         }
 
-        return JsonInferencePipeline.Acquire(models, new ModelTarget(model, number, null), out error);
+        if (!models.TryGetModel(model, out var managed))
+        {
+            error = JsonInferencePipeline.UnknownModel(models, ClientText.Cut(model));
+            return null;
+        }
+
+        return managed.Acquire(number, null, out error);
+    }
+
+    private static IEnumerable<string> InputNames(ModelInferRequest request)
+    {
+        foreach (var input in request.Inputs)
+        {
+            yield return input.Name;
+        }
     }
 
     private static List<string>? RequestedOutputs(ModelInferRequest request)
@@ -178,20 +203,6 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
         return names;
     }
 
-    /// <summary>The client's deadline as the time inference may still take; none when the client set no deadline.</summary>
-    private TimeSpan? Timeout(ServerCallContext context)
-    {
-        if (context.Deadline == DateTime.MaxValue)
-        {
-            return null;
-        }
-
-        var left = context.Deadline - time.GetUtcNow().UtcDateTime;
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-    }
-
-    private static RpcException ToRpcException(ServingError error) => new(new Status((StatusCode)error.Code, error.Message));
-
     private static void AddSpecs(Google.Protobuf.Collections.RepeatedField<ModelMetadataResponse.Types.TensorMetadata> target, IReadOnlyList<TensorSpec> specs)
     {
         foreach (var spec in specs)
@@ -207,5 +218,9 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
         [LoggerMessage(EventId = 200, EventName = "GrpcInferFailed", Level = LogLevel.Error,
             Message = "Open Inference gRPC ModelInfer for model {Model} failed unexpectedly")]
         public static partial void InferFailed(ILogger logger, string model, Exception exception);
+
+        [LoggerMessage(EventId = 201, EventName = "GrpcInferAbandoned", Level = LogLevel.Debug,
+            Message = "Open Inference gRPC ModelInfer for model {Model} ended {Status}: the client gave up")]
+        public static partial void InferAbandoned(ILogger logger, string model, string status);
     }
 }

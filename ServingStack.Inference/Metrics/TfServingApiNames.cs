@@ -15,7 +15,7 @@ public static class TfServingApiNames
     public static (string Api, string Entrypoint) ForProtocol(string protocol) => protocol switch
     {
         "tfserving_rest" => ("predict", Rest),
-        "tfs_grpc" => ("Predict", Grpc),
+        Protocols.TfServing.Grpc.TfServingPredictionService.Protocol => ("Predict", Grpc),
         "v2_rest" => ("infer", Rest),
         "grpc" => ("ModelInfer", Grpc),
         // A protocol added later keeps its own name until it is listed here.

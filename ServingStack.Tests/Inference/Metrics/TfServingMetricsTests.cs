@@ -140,7 +140,7 @@ public sealed class TfServingMetricsTests
 
     [Theory]
     [InlineData("tfserving_rest", "predict", "REST")]
-    [InlineData("tfs_grpc", "Predict", "GRPC")]
+    [InlineData("tfserving_grpc", "Predict", "GRPC")]
     [InlineData("v2_rest", "infer", "REST")]
     [InlineData("grpc", "ModelInfer", "GRPC")]
     [InlineData("future_grpc", "future_grpc", "GRPC")]

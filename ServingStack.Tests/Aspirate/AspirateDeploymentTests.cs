@@ -189,6 +189,9 @@ public sealed partial class AspirateDeploymentTests(AspirateRun run) : IClassFix
         environment.TryAdd("Serving__ListenAddress", "127.0.0.1");
         environment.TryAdd("Gateway__ListenAddress", "127.0.0.1");
         environment.TryAdd("Logging__Console__FormatterName", "simple");
+        // A published gateway ignores override headers from anonymous callers; this test pins targets with them, as a
+        // tester with the override permission would.
+        environment.TryAdd("Gateway__Auth__AllowAnonymousOverrides", "true");
         Directory.CreateDirectory(Path.Combine(podRoot, "tmp"));
         return PodProcess.Start(name, BuiltProject.DllPath(Project(name)), args, environment);
     }

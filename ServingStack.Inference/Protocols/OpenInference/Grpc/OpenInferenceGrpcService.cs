@@ -172,7 +172,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
 
         if (!models.TryGetModel(model, out var managed))
         {
-            error = JsonInferencePipeline.UnknownModel(models, ClientText.Cut(model));
+            error = JsonInferencePipeline.UnknownModel(models, model);
             return null;
         }
 

@@ -51,7 +51,7 @@ public static class TfServingModelSpec
 
         if (!models.TryGetModel(spec.Name, out var model))
         {
-            error = JsonInferencePipeline.UnknownModel(models, ClientText.Cut(spec.Name));
+            error = JsonInferencePipeline.UnknownModel(models, spec.Name);
             return null;
         }
 

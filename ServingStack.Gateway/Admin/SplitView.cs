@@ -1,4 +1,4 @@
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Splits;
 
 namespace ServingStack.Gateway.Admin;
 

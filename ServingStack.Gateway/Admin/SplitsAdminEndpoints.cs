@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using ServingStack.Gateway.Canary;
 using ServingStack.Gateway.Hosting;
 using ServingStack.Gateway.Security;
+using ServingStack.Gateway.Splits;
 
 namespace ServingStack.Gateway.Admin;
 

@@ -2,9 +2,10 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using ServingStack.Gateway.Admin;
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Metrics;
 using ServingStack.Gateway.Routing;
 using ServingStack.Gateway.Security;
+using ServingStack.Gateway.Splits;
 
 namespace ServingStack.Gateway.Hosting;
 
@@ -29,6 +30,7 @@ public static class GatewayExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<CanaryMetrics>();
         services.AddSingleton<SplitRegistry>();
         services.AddSingleton<CanaryAnalyzer>();
         services.AddHostedService(sp => sp.GetRequiredService<CanaryAnalyzer>());

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Splits;
 
 namespace ServingStack.Gateway.Hosting;
 

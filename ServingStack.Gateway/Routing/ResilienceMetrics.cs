@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Metrics;
 
 namespace ServingStack.Gateway.Routing;
 

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Splits;
 using ServingStack.Tests.Fixtures;
 
 namespace ServingStack.Tests.Gateway;

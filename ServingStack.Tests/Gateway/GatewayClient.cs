@@ -1,8 +1,8 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using ServingStack.Gateway.Canary;
 using ServingStack.Gateway.Routing;
+using ServingStack.Gateway.Splits;
 using ServingStack.Tests.Fixtures;
 
 namespace ServingStack.Tests.Gateway;

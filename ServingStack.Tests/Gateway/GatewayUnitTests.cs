@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
-using ServingStack.Gateway.Canary;
 using ServingStack.Gateway.Routing;
+using ServingStack.Gateway.Splits;
 using ServingStack.Inference.Protocols.OpenInference.Grpc;
 using ServingStack.Tests.Fixtures;
 

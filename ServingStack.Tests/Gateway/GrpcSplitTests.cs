@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Splits;
 using ServingStack.Tests.Fixtures;
 
 namespace ServingStack.Tests.Gateway;

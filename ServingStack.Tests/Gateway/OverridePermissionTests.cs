@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
-using ServingStack.Gateway.Canary;
 using ServingStack.Gateway.Hosting;
 using ServingStack.Gateway.Security;
+using ServingStack.Gateway.Splits;
 using ServingStack.Tests.Fixtures;
 using ServingStack.Tests.Inference.TfServing;
 

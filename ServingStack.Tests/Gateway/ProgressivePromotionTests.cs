@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Splits;
 using ServingStack.Tests.Fixtures;
 using ServingStack.Tests.Inference.TfServing;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using ServingStack.Gateway.Routing;
+using ServingStack.Gateway.Splits;
 
 namespace ServingStack.Tests.Gateway;
 

@@ -1,4 +1,4 @@
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Splits;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace ServingStack.Tests.Gateway;

@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
-using ServingStack.Gateway.Canary;
+using ServingStack.Gateway.Splits;
 using ServingStack.Tests.Fixtures;
 using ServingStack.Tests.Inference.TfServing;
 using ServingStack.Tests.Inference.TfServing.Grpc;

@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>A target of a split: a YARP cluster, optionally a version or label to pin, and an integer weight.</summary>
 public sealed class SplitTargetOptions

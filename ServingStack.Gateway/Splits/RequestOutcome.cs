@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>What a split request says about the target that served it.</summary>
 public enum RequestOutcome

@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>One model's split: its targets, which is stable, and an optional header that makes clients sticky.</summary>
 public sealed class ModelSplitOptions

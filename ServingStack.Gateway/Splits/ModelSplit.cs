@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>An immutable snapshot of one model's split; the registry swaps whole snapshots.</summary>
 public sealed record ModelSplit(string Model, ImmutableArray<SplitTarget> Targets, string? StickyHeader, string Source, DateTimeOffset ChangedAt)

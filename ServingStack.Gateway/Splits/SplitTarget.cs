@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>
 /// A target as routed now (immutable); <see cref="RollbackReason"/> and <see cref="RolledBackAt"/> say why and when its

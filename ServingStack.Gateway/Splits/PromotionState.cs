@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>A split's progressive promotion as it stands (immutable, part of the <see cref="ModelSplit"/> snapshot).</summary>
 /// <param name="Canary">The target being promoted: the split's one canary.</param>

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
-using ServingStack.Gateway.Canary;
 using ServingStack.Gateway.Hosting;
+using ServingStack.Gateway.Metrics;
+using ServingStack.Gateway.Routing;
 using ServingStack.Gateway.Security;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 
-namespace ServingStack.Gateway.Routing;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>
 /// Runs first in YARP's proxy pipeline: finds the model, picks the split's target (an override header the caller may

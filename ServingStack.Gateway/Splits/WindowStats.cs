@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>A closed window of one target.</summary>
 public readonly record struct WindowStats(int Requests, int Errors, double P99)

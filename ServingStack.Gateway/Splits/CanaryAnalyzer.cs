@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using ServingStack.Gateway.Hosting;
 
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>
 /// Tumbling windows (<see cref="CanaryAnalysisOptions.WindowSeconds"/>, on <see cref="TimeProvider"/>) of error rate and
@@ -20,13 +20,13 @@ public sealed partial class CanaryAnalyzer : IHostedService, IDisposable
     // Healthy windows in a row, counted against one split snapshot: any change of the split starts the count again.
     private readonly ConcurrentDictionary<(string Model, string Target), (ModelSplit Split, int Count)> _healthyWindows = new();
     private readonly SplitRegistry _registry;
-    private readonly GatewayMetrics _metrics;
+    private readonly CanaryMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly CanaryAnalysisOptions _options;
     private readonly ILogger<CanaryAnalyzer> _logger;
     private ITimer? _timer;
 
-    public CanaryAnalyzer(SplitRegistry registry, GatewayMetrics metrics, TimeProvider time, IOptions<GatewayOptions> options, ILogger<CanaryAnalyzer> logger)
+    public CanaryAnalyzer(SplitRegistry registry, CanaryMetrics metrics, TimeProvider time, IOptions<GatewayOptions> options, ILogger<CanaryAnalyzer> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _registry = registry;

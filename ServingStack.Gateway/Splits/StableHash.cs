@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>FNV-1a (64-bit) of a string's UTF-8 bytes: the same on every process and run, unlike string.GetHashCode.</summary>
 public static class StableHash

@@ -1,6 +1,6 @@
 using Yarp.ReverseProxy.Forwarder;
 
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>
 /// Sorts a split request's outcome into evidence about the target (success or failure of the server) and outcomes the

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>The rules for a split, shared by startup validation, configuration reloads and the admin API.</summary>
 public static partial class SplitValidation

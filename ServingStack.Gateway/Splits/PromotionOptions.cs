@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>
 /// <c>Gateway:Splits:{model}:Promotion</c>: progressive promotion of the split's one canary. After

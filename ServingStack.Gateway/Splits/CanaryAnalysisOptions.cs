@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>Automatic rollback: a canary that is worse than stable for consecutive windows loses its weight.</summary>
 public sealed class CanaryAnalysisOptions

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using ServingStack.Gateway.Hosting;
 using ServingStack.Gateway.Security;
 
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>
 /// The live splits: immutable snapshots swapped atomically, fed by configuration (startup and reloads), the admin API and

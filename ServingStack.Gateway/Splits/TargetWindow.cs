@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>One target's counts and latencies in the current window (thread-safe).</summary>
 internal sealed class TargetWindow

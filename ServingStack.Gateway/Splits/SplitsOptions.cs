@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>
 /// The <c>Gateway:Splits</c> section (model name → split), read through <c>IOptionsMonitor</c> so a reload changes the

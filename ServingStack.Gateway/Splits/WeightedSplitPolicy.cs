@@ -1,4 +1,4 @@
-namespace ServingStack.Gateway.Canary;
+namespace ServingStack.Gateway.Splits;
 
 /// <summary>Picks a target by weight: at random, or from a sticky key's stable hash so a key keeps its target.</summary>
 public static class WeightedSplitPolicy

@@ -12,7 +12,7 @@ namespace ServingStack.Inference.Repository;
 /// </summary>
 internal sealed class ModelLoadScheduler : IDisposable
 {
-    private readonly ModelVersionLoader _loader;
+    private readonly Func<ModelConfig, long, string, OnnxModelSession> _load;
     private readonly ServingMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -24,10 +24,11 @@ internal sealed class ModelLoadScheduler : IDisposable
     private readonly HashSet<Task> _running = [];
     private bool _stopped;
 
+    /// <param name="load">Loads and warms one version folder (<see cref="ModelVersionLoader.Load"/>); throws when it cannot.</param>
     public ModelLoadScheduler(
-        ModelVersionLoader loader, ServingMetrics metrics, ILogger logger, TimeProvider time, LoadRetryPolicy retry, int loadThreads, Func<bool> isDraining)
+        Func<ModelConfig, long, string, OnnxModelSession> load, ServingMetrics metrics, ILogger logger, TimeProvider time, LoadRetryPolicy retry, int loadThreads, Func<bool> isDraining)
     {
-        _loader = loader;
+        _load = load;
         _metrics = metrics;
         _logger = logger;
         _time = time;
@@ -134,7 +135,7 @@ internal sealed class ModelLoadScheduler : IDisposable
 
             ModelLifecycleLog.Loading(_logger, model.Name, version.Version, version.Path);
             var config = model.Config;
-            var session = _loader.Load(config, version.Version, version.Path);
+            var session = _load(config, version.Version, version.Path);
             DynamicBatcher? batcher;
             try
             {

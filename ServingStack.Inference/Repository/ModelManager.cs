@@ -42,7 +42,7 @@ public sealed class ModelManager : BackgroundService
         _configFactory = configFactory;
         _unloader = new ModelVersionUnloader(logger);
         _loads = new ModelLoadScheduler(
-            loader, metrics, logger, time, new LoadRetryPolicy(_options.MaxNumLoadRetries, _options.LoadRetryIntervalMicros), _options.NumLoadThreads, () => IsDraining);
+            loader.Load, metrics, logger, time, new LoadRetryPolicy(_options.MaxNumLoadRetries, _options.LoadRetryIntervalMicros), _options.NumLoadThreads, () => IsDraining);
         _reconciler = new ModelReconciler(_options, time, metrics, logger, _loads, _unloader);
         _loads.AfterLoad = _reconciler.Reconcile;
         _set = new ModelSet(config.Value.Models.Select(m => new ManagedModel(m)).ToArray());

@@ -166,9 +166,7 @@ public sealed class ModelVersion
     /// </summary>
     public void Release()
     {
-        var left = Interlocked.Decrement(ref _references);
-        Debug.Assert(left >= 0, "a reference was released twice");
-        if (left == 0)
+        if (Interlocked.Decrement(ref _references) == 0)
         {
             if (_unloader is null || !_unloader.TryEnqueue(this))
             {

@@ -21,7 +21,8 @@ internal sealed class ModelLoadScheduler : IDisposable
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
-    private readonly HashSet<Task> _running = [];
+    private readonly Dictionary<long, Task> _running = [];
+    private long _nextId;
     private bool _stopped;
 
     /// <param name="load">Loads and warms one version folder (<see cref="ModelVersionLoader.Load"/>); throws when it cannot.</param>
@@ -74,7 +75,7 @@ internal sealed class ModelLoadScheduler : IDisposable
         lock (_gate)
         {
             _stopped = true;
-            running = [.. _running];
+            running = [.. _running.Values];
         }
 
         await _stop.CancelAsync();
@@ -96,20 +97,23 @@ internal sealed class ModelLoadScheduler : IDisposable
                 return false;
             }
 
-            var task = Task.Run(work);
-            _running.Add(task);
-            // The continuation takes the gate after this block releases it, so the add always comes first.
-            task.ContinueWith(Forget, this, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            var id = ++_nextId;
+            // The task leaves the set in its own finally (which waits for this lock), so a finished task is never counted.
+            _running[id] = Task.Run(async () =>
+            {
+                try
+                {
+                    await work();
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _running.Remove(id);
+                    }
+                }
+            });
             return true;
-        }
-    }
-
-    private static void Forget(Task task, object? state)
-    {
-        var self = (ModelLoadScheduler)state!;
-        lock (self._gate)
-        {
-            self._running.Remove(task);
         }
     }
 

@@ -115,7 +115,8 @@ public sealed class ModelManager : BackgroundService
                 return null;
             }
 
-            if (!states.Exists(v => v is null || v.State is ModelVersionState.Start or ModelVersionState.Loading))
+            // A wanted version still UNLOADING (unloaded just before this load) loads again once it has drained.
+            if (!states.Exists(v => v is null || v.State is ModelVersionState.Start or ModelVersionState.Loading or ModelVersionState.Unloading))
             {
                 var reasons = string.Join("; ", states.Where(v => v!.State != ModelVersionState.Available).Select(v => $"version {v!.Version}: {v.Error ?? v.State.ToString()}"));
                 var serving = model.HasAvailableVersion ? " (the versions that were serving still serve)" : string.Empty;
@@ -277,6 +278,7 @@ public sealed class ModelManager : BackgroundService
             // Out of shutdown time: retire what is loaded now; a load still running disposes its own session.
         }
 
+        _reconciler.Stop();
         ModelReconciler.RetireAll(_set.Models);
         try
         {

@@ -15,9 +15,13 @@ internal sealed class ModelReconciler(
     ServingOptions options, TimeProvider time, ServingMetrics metrics, ILogger logger, ModelLoadScheduler loads, ModelVersionUnloader unloader)
 {
     private bool _rescanSoon;
+    private bool _stopped;
 
     /// <summary>True (once) when a folder was seen for the first time and should be checked again soon.</summary>
     public bool TakeRescanSoon() => Interlocked.Exchange(ref _rescanSoon, false);
+
+    /// <summary>Shutdown: from now on nothing is loaded or retired by a reconcile (shutdown retires everything itself).</summary>
+    public void Stop() => Volatile.Write(ref _stopped, true);
 
     /// <summary>One pass over every model; a model whose folder cannot be read is reported and the others go on.</summary>
     public void ReconcileAll(IReadOnlyList<ManagedModel> models)
@@ -37,6 +41,11 @@ internal sealed class ModelReconciler(
 
     public void Reconcile(ManagedModel model)
     {
+        if (Volatile.Read(ref _stopped))
+        {
+            return;
+        }
+
         var toLoad = new List<ModelVersion>();
         lock (model.Gate)
         {
@@ -79,7 +88,7 @@ internal sealed class ModelReconciler(
                     versions.Remove(existing);
                 }
 
-                var version = new ModelVersion(model.Name, number, path, v => ModelLifecycleLog.Unloaded(logger, v.ModelName, v.Version), unloader)
+                var version = new ModelVersion(model.Name, number, path, v => Unloaded(model, v), unloader)
                 {
                     FileStamp = stamp,
                     Metrics = metrics,
@@ -121,6 +130,23 @@ internal sealed class ModelReconciler(
             {
                 version.MarkFailed("not loaded: the server is shutting down");
             }
+        }
+    }
+
+    /// <summary>
+    /// A version that was retired while still wanted back (a policy flip, the repository API's unload then load) is
+    /// skipped while it drains; once it has unloaded, reconcile its model so it loads again without waiting for a poll.
+    /// </summary>
+    private void Unloaded(ManagedModel model, ModelVersion version)
+    {
+        ModelLifecycleLog.Unloaded(logger, version.ModelName, version.Version);
+        try
+        {
+            Reconcile(model);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            ModelLifecycleLog.ScanFailed(logger, model.Name, model.Config.BasePath, ex.Message);
         }
     }
 

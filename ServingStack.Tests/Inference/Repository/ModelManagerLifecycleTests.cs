@@ -134,4 +134,46 @@ public sealed class ModelManagerLifecycleTests : IDisposable
             manager.Dispose();
         }
     }
+
+    [Fact]
+    public async Task A_load_right_after_an_unload_waits_for_the_drain_and_serves_the_version_again()
+    {
+        var basePath = _rig.Repo.ModelPath("again");
+        _rig.AddIdentity("again", 1);
+        var manager = _rig.CreateManager(Serving(LifecycleRig.Config("again", basePath, LifecycleRig.Latest(1))));
+        try
+        {
+            manager.Reconcile();
+            var model = manager.Models[0];
+            await Eventually.TrueAsync(() => model.HasAvailableVersion, "version 1 to load");
+            var request = ModelAcquisition.Acquire(manager, new ModelTarget("again", null, null), out _)!;
+
+            manager.Unload(model);
+            Assert.Equal(ModelVersionState.Unloading, request.State);
+            var load = manager.LoadAsync(model, TimeSpan.FromHours(1), CancellationToken.None);
+            Assert.False(load.IsCompleted); // version 1 is still draining: not a failure, not yet a success
+
+            request.Release();
+            // The repository API polls on the (fake) clock: move it on until the answer comes.
+            await Eventually.TrueAsync(() =>
+            {
+                _rig.Time.Advance(TimeSpan.FromMilliseconds(20));
+                return load.IsCompleted;
+            }, "the load to answer");
+
+            Assert.Null(await load);
+            var served = ModelAcquisition.Acquire(manager, new ModelTarget("again", 1, null), out var error);
+            Assert.Null(error);
+            Assert.NotSame(request, served);
+            served!.Release();
+            Assert.Equal(ModelVersionState.End, request.State);
+            Assert.Equal(2, _rig.Count(LifecycleRig.AvailableEvent));
+            Assert.Equal(1, _rig.Count(LifecycleRig.UnloadedEvent));
+        }
+        finally
+        {
+            await manager.StopAsync(CancellationToken.None);
+            manager.Dispose();
+        }
+    }
 }

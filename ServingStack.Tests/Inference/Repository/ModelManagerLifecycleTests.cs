@@ -32,7 +32,9 @@ public sealed class ModelManagerLifecycleTests : IDisposable
         {
             for (var i = 1; i <= 100; i++)
             {
-                _rig.AddIdentity("storm", i);
+                // Published as ModelSync does: written aside, then one rename, so no scan sees a half-written file.
+                var staged = _rig.AddIdentity(Path.Combine("storm", ".staging"), i);
+                Directory.Move(staged, Path.Combine(basePath, i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 if (i % 10 == 0)
                 {
                     // A config change every tenth publish: the policy flips between the newest one and the newest two.
@@ -45,10 +47,23 @@ public sealed class ModelManagerLifecycleTests : IDisposable
             }
 
             var model = manager.Models[0];
-            await Eventually.TrueAsync(
-                () => manager.PendingLoads == 0 && model.Versions.Count(v => v.State == ModelVersionState.Available) == 2
-                    && model.Versions.All(v => v.State is ModelVersionState.Available or ModelVersionState.End),
-                "the storm to settle on two AVAILABLE versions", TimeSpan.FromSeconds(120));
+            try
+            {
+                await Eventually.TrueAsync(
+                    () =>
+                    {
+                        manager.Reconcile(); // the poller's pass, which keeps running in a server
+                        return manager.PendingLoads == 0 && model.Versions.Count(v => v.State == ModelVersionState.Available) == 2
+                            && model.Versions.All(v => v.State is ModelVersionState.Available or ModelVersionState.End);
+                    },
+                    "the storm to settle on two AVAILABLE versions", TimeSpan.FromSeconds(120));
+            }
+            catch (TimeoutException ex)
+            {
+                var states = string.Join(", ", model.Versions.Where(v => v.State != ModelVersionState.End || v.Error is not null)
+                    .Select(v => $"{v.Version} {v.State} refs={v.References} {v.Error}"));
+                throw new TimeoutException($"{ex.Message}; pending loads {manager.PendingLoads}; not ended cleanly: {states}", ex);
+            }
 
             Assert.Equal([99L, 100L], model.Versions.Where(v => v.State == ModelVersionState.Available).Select(v => v.Version));
             await Eventually.TrueAsync(

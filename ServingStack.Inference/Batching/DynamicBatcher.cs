@@ -438,7 +438,7 @@ public sealed class DynamicBatcher : IDisposable
         catch (OnnxRuntimeException ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            Fail(batch, new ServingError(ServingErrorCode.Internal, $"inference failed on {_description}: {ex.Message}"));
+            Fail(batch, new ServingError(OnnxRuntimeErrors.Classify(ex), $"inference failed on {_description}: {ex.Message}"));
         }
         catch (Exception ex)
         {

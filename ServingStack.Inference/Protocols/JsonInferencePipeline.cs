@@ -38,7 +38,7 @@ public static class JsonInferencePipeline
                 return;
             }
 
-            version = Acquire(models, target, out error);
+            version = ModelAcquisition.Acquire(models, target, out error);
             if (version is null)
             {
                 status = error!.Code;
@@ -227,28 +227,7 @@ public static class JsonInferencePipeline
         return true;
     }
 
-    /// <summary>Finds the model and takes a reference on the version the target names.</summary>
-    public static ModelVersion? Acquire(ModelManager models, ModelTarget target, out ServingError? error)
-    {
-        if (!models.TryGetModel(target.Model, out var model))
-        {
-            error = UnknownModel(models, target.Model);
-            return null;
-        }
-
-        return model.Acquire(target.Version, target.Label, out error);
-    }
-
-    public static ServingError UnknownModel(ModelManager models, string name)
-    {
-        var names = new string[models.Models.Count];
-        for (var i = 0; i < names.Length; i++)
-        {
-            names[i] = models.Models[i].Name;
-        }
-
-        return ServingError.NotFound($"model '{ClientText.Cut(name)}' is not served here (models: {string.Join(", ", names)})");
-    }
+    public static ServingError UnknownModel(ModelManager models, string name) => ModelAcquisition.UnknownModel(models, name);
 
     private static ServingError? Parse(ReadOnlyMemory<byte> json, OnnxModelSession session, IJsonInferenceProtocol protocol, ParsedInferenceRequest request)
     {

@@ -116,7 +116,7 @@ public static class ModelInvoker
             error = null;
             return session.Run(ordered, outputs);
         }
-        catch (OnnxRuntimeException ex) when (ex.Message.Contains("InvalidArgument", StringComparison.Ordinal) || ex.Message.Contains("INVALID_ARGUMENT", StringComparison.Ordinal))
+        catch (OnnxRuntimeException ex) when (OnnxRuntimeErrors.IsInvalidInput(ex))
         {
             error = ServingError.InvalidArgument($"the model rejected the inputs: {ex.Message}");
             return null;

@@ -7,24 +7,35 @@ using ServingStack.Inference.Runtime;
 namespace ServingStack.Inference.Repository;
 
 /// <summary>
-/// One version of a model and its session. Reference-counted: the repository holds one reference while the version is
-/// served and every request holds one while it runs, so a retired version unloads only after its last request ends.
+/// One version of a model and its session. Reference-counted: the repository holds one "base" reference while the
+/// version is served and every request holds one while it runs, so a retired version unloads only after its last
+/// request ends. States move by compare-and-swap, so of two paths that race to retire a version exactly one wins and
+/// releases the base reference; the count reaches zero once, and the unload runs once, on the background unloader.
 /// </summary>
 public sealed class ModelVersion
 {
     private readonly Action<ModelVersion>? _onUnloaded;
+    private readonly ModelVersionUnloader? _unloader;
     private int _references = 1;
-    private volatile ModelVersionState _state = ModelVersionState.Start;
+    private int _state = (int)ModelVersionState.Start;
+    private int _unloaded;
     private volatile string? _error;
     private OnnxModelSession? _session;
     private DynamicBatcher? _batcher;
 
     public ModelVersion(string modelName, long version, string path, Action<ModelVersion>? onUnloaded = null)
+        : this(modelName, version, path, onUnloaded, unloader: null)
+    {
+    }
+
+    /// <param name="unloader">Where the unload runs once the last reference goes; null runs it on the releasing thread.</param>
+    public ModelVersion(string modelName, long version, string path, Action<ModelVersion>? onUnloaded, ModelVersionUnloader? unloader)
     {
         ModelName = modelName;
         Version = version;
         Path = path;
         _onUnloaded = onUnloaded;
+        _unloader = unloader;
     }
 
     public string ModelName { get; }
@@ -34,7 +45,7 @@ public sealed class ModelVersion
     /// <summary>The version's folder.</summary>
     public string Path { get; }
 
-    public ModelVersionState State => _state;
+    public ModelVersionState State => (ModelVersionState)Volatile.Read(ref _state);
 
     /// <summary>Why the version ended; null when it loaded (or unloaded) cleanly.</summary>
     public string? Error => _error;
@@ -83,28 +94,53 @@ public sealed class ModelVersion
     /// <summary>The version's batcher; null when batching is off or the model cannot be batched.</summary>
     public DynamicBatcher? Batcher => _batcher;
 
-    internal void MarkLoading() => _state = ModelVersionState.Loading;
+    /// <summary>How many references are held now (the base one included); for tests and diagnostics.</summary>
+    internal int References => Volatile.Read(ref _references);
 
-    internal void MarkAvailable(OnnxModelSession session, DynamicBatcher? batcher)
+    private bool TryMove(ModelVersionState from, ModelVersionState to) =>
+        Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
+
+    /// <summary>START → LOADING; false when the version already left START (it was abandoned).</summary>
+    internal bool MarkLoading() => TryMove(ModelVersionState.Start, ModelVersionState.Loading);
+
+    /// <summary>
+    /// LOADING → AVAILABLE with its session. False when the version is no longer LOADING: the session and batcher
+    /// stay the caller's to dispose.
+    /// </summary>
+    internal bool MarkAvailable(OnnxModelSession session, DynamicBatcher? batcher)
     {
+        // Published before the state, so whoever sees AVAILABLE sees the session.
         _session = session;
         _batcher = batcher;
         ExecutionProvider = session.ExecutionProvider;
         FallbackReason = session.FallbackReason;
-        _state = ModelVersionState.Available;
+        if (TryMove(ModelVersionState.Loading, ModelVersionState.Available))
+        {
+            return true;
+        }
+
+        _session = null;
+        _batcher = null;
+        return false;
     }
 
-    internal void MarkFailed(string error)
+    /// <summary>START or LOADING → END with <paramref name="error"/>; the version never served, so nothing unloads.</summary>
+    internal bool MarkFailed(string error)
     {
         _error = error;
-        _state = ModelVersionState.End;
+        if (!TryMove(ModelVersionState.Loading, ModelVersionState.End) && !TryMove(ModelVersionState.Start, ModelVersionState.End))
+        {
+            return false;
+        }
+
         Interlocked.Exchange(ref _references, 0);
+        return true;
     }
 
     /// <summary>Takes a reference for one request; false unless the version is AVAILABLE.</summary>
     public bool TryAcquire()
     {
-        if (_state != ModelVersionState.Available)
+        if (State != ModelVersionState.Available)
         {
             return false;
         }
@@ -124,34 +160,56 @@ public sealed class ModelVersion
         }
     }
 
+    /// <summary>
+    /// Gives back a reference taken with <see cref="TryAcquire"/>. The last one hands the version to the background
+    /// unloader, so no request thread pays for stopping the batcher or freeing the session.
+    /// </summary>
     public void Release()
     {
         if (Interlocked.Decrement(ref _references) == 0)
         {
-            Unload();
+            if (_unloader is null || !_unloader.TryEnqueue(this))
+            {
+                Unload();
+            }
         }
     }
 
-    /// <summary>Stops new requests; the session is released when the in-flight ones finish.</summary>
-    internal void Retire()
+    /// <summary>
+    /// Stops new requests: AVAILABLE → UNLOADING, and only the caller whose swap wins releases the base reference, so
+    /// concurrent retires (a reconcile and shutdown) release it once. The session is freed when the in-flight ones finish.
+    /// </summary>
+    internal bool Retire()
     {
-        if (_state != ModelVersionState.Available)
+        if (!TryMove(ModelVersionState.Available, ModelVersionState.Unloading))
+        {
+            return false;
+        }
+
+        Release();
+        return true;
+    }
+
+    /// <summary>Frees the batcher and session; runs once, after the last reference (normally on the unloader).</summary>
+    internal void Unload()
+    {
+        if (Interlocked.Exchange(ref _unloaded, 1) != 0)
         {
             return;
         }
 
-        _state = ModelVersionState.Unloading;
-        Release();
-    }
-
-    private void Unload()
-    {
-        // The batcher first: its threads may still be finishing the last batch on the session.
-        Interlocked.Exchange(ref _batcher, null)?.Dispose();
-        var session = Interlocked.Exchange(ref _session, null);
-        session?.Dispose();
-        NativeMemory.TrimFreedMemory();
-        _state = ModelVersionState.End;
-        _onUnloaded?.Invoke(this);
+        try
+        {
+            // The batcher first: its threads may still be finishing the last batch on the session.
+            Interlocked.Exchange(ref _batcher, null)?.Dispose();
+            var session = Interlocked.Exchange(ref _session, null);
+            session?.Dispose();
+            NativeMemory.TrimFreedMemory();
+        }
+        finally
+        {
+            Volatile.Write(ref _state, (int)ModelVersionState.End);
+            _onUnloaded?.Invoke(this);
+        }
     }
 }

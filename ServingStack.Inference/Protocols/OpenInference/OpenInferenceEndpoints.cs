@@ -89,7 +89,7 @@ public static class OpenInferenceEndpoints
 
     private static Task WriteModelReadyAsync(HttpContext context, ModelManager models, ModelTarget target)
     {
-        var version = JsonInferencePipeline.Acquire(models, target, out var error);
+        var version = ModelAcquisition.Acquire(models, target, out var error);
         if (version is null && error!.Code == ServingErrorCode.NotFound)
         {
             return ProtocolResults.WriteErrorAsync(context, error);
@@ -113,7 +113,7 @@ public static class OpenInferenceEndpoints
 
     private static async Task WriteModelMetadataAsync(HttpContext context, ModelManager models, ModelTarget target)
     {
-        var version = JsonInferencePipeline.Acquire(models, target, out var error);
+        var version = ModelAcquisition.Acquire(models, target, out var error);
         if (version is null)
         {
             await ProtocolResults.WriteErrorAsync(context, error!);

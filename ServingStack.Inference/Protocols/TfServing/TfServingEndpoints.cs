@@ -127,7 +127,7 @@ public static class TfServingEndpoints
     /// </summary>
     private static async Task WriteMetadataAsync(HttpContext context, ModelManager models, ModelTarget target)
     {
-        var version = JsonInferencePipeline.Acquire(models, target, out var error);
+        var version = ModelAcquisition.Acquire(models, target, out var error);
         if (version is null)
         {
             await ProtocolResults.WriteErrorAsync(context, error!);

@@ -44,7 +44,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
     /// <summary>As REST: an unknown model or version is NOT_FOUND; a known one that cannot answer yet is <c>ready: false</c>.</summary>
     public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
     {
-        var version = Acquire(request.Name, request.Version, "version", out var error);
+        var version = ModelAcquisition.Acquire(models, request.Name, request.Version, "version", out var error);
         if (version is null && error!.Code is ServingErrorCode.NotFound or ServingErrorCode.InvalidArgument)
         {
             throw GrpcErrors.ToRpcException(error);
@@ -56,7 +56,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
 
     public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
     {
-        var version = Acquire(request.Name, request.Version, "version", out var error) ?? throw GrpcErrors.ToRpcException(error!);
+        var version = ModelAcquisition.Acquire(models, request.Name, request.Version, "version", out var error) ?? throw GrpcErrors.ToRpcException(error!);
         try
         {
             var response = new ModelMetadataResponse { Name = version.ModelName, Platform = Platform };
@@ -90,7 +90,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
         InferenceTensor[]? outputs = null;
         try
         {
-            version = Acquire(request.ModelName, request.ModelVersion, "model_version", out var error);
+            version = ModelAcquisition.Acquire(models, request.ModelName, request.ModelVersion, "model_version", out var error);
             var raw = false;
             var requested = RequestedOutputs(request);
             if (version is not null)
@@ -153,30 +153,6 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
             version?.Release();
             metrics.RecordRequest(modelTag, versionTag, Protocol, code.ToStatusName(), time.GetElapsedTime(started));
         }
-    }
-
-    /// <summary>Resolves a model and an optional version string ("" = the newest AVAILABLE) and takes a reference on it.</summary>
-    private ModelVersion? Acquire(string model, string version, string field, out ServingError? error)
-    {
-        long? number = null;
-        if (version.Length > 0)
-        {
-            if (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed <= 0)
-            {
-                error = ServingError.InvalidArgument($"{field} '{ClientText.Cut(version)}' is not a positive integer (leave it empty for the newest version)");
-                return null;
-            }
-
-            number = parsed;
-        }
-
-        if (!models.TryGetModel(model, out var managed))
-        {
-            error = JsonInferencePipeline.UnknownModel(models, model);
-            return null;
-        }
-
-        return managed.Acquire(number, null, out error);
     }
 
     private static IEnumerable<string> InputNames(ModelInferRequest request)

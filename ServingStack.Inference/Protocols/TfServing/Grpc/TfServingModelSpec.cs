@@ -13,31 +13,25 @@ public static class TfServingModelSpec
     /// </summary>
     public static ModelVersion? Acquire(ModelManager models, ModelSpec? spec, out ServingError? error)
     {
-        var model = Find(models, spec, out error);
-        if (model is null)
+        if (spec is null)
         {
+            error = ServingError.InvalidArgument("Missing ModelSpec");
             return null;
         }
 
         long? version = null;
         string? label = null;
-        switch (spec!.VersionChoiceCase)
+        switch (spec.VersionChoiceCase)
         {
             case ModelSpec.VersionChoiceOneofCase.Version:
                 version = spec.Version;
                 break;
             case ModelSpec.VersionChoiceOneofCase.VersionLabel:
                 label = spec.VersionLabel;
-                error = CheckLabel(model, label);
-                if (error is not null)
-                {
-                    return null;
-                }
-
                 break;
         }
 
-        return model.Acquire(version, label, out error);
+        return ModelAcquisition.Acquire(models, spec.Name, version, label, out error);
     }
 
     /// <summary>The model a spec names; INVALID_ARGUMENT without a spec (TF Serving's "Missing ModelSpec"), NOT_FOUND for an unknown name.</summary>

@@ -35,7 +35,7 @@ done
 provider=cuda
 if $dry_run; then
   provider=cpu
-  duration=${DRY_RUN_DURATION:-1s}
+  duration=${DRY_RUN_DURATION:-3s}
   warmup=1s
 fi
 
@@ -118,7 +118,7 @@ start_server
 for model in $models; do
   for n in $batches; do
     $bench run --protocol grpc --raw --url "http://127.0.0.1:$grpc_port" --model "$model" --rows-per-request "$n" --concurrency 1 \
-      --duration "$duration" --warmup "$warmup" --output "$out/$model" --label "grpc raw, batching off, $n rows per request"
+      --duration "$duration" --warmup "$warmup" --output "$out/$model" --label "grpc raw - batching off - one request of N rows"
   done
 done
 stop_server
@@ -127,7 +127,7 @@ log "server, batching on (max_batch_size $max_batch)"
 start_server --enable_batching=true --batching_parameters_file="$PWD/$out/batching.json"
 for model in $models; do
   $bench run --protocol grpc --raw --url "http://127.0.0.1:$grpc_port" --model "$model" --concurrency "$csv_batches" \
-    --duration "$duration" --warmup "$warmup" --output "$out/$model" --label "grpc raw, batching on, 1 row per request"
+    --duration "$duration" --warmup "$warmup" --output "$out/$model" --label "grpc raw - batching on - N one-row requests"
 done
 stop_server
 

@@ -7,7 +7,7 @@ namespace ServingStack.Inference.Batching;
 /// One request waiting in a batch queue. Its state moves once from pending to either taken (a batch thread runs it)
 /// or abandoned (its caller gave up: deadline or cancellation), so a request is never both answered 504 and run.
 /// </summary>
-internal sealed class BatchItem(InferenceTensor[] inputs, IReadOnlyList<TensorSpec> outputs, int rows)
+internal sealed class BatchItem(InferenceTensor[] inputs, IReadOnlyList<TensorSpec> outputs, int rows, long enqueuedAt)
 {
     private const int Pending = 0;
     private const int Taken = 1;
@@ -22,7 +22,8 @@ internal sealed class BatchItem(InferenceTensor[] inputs, IReadOnlyList<TensorSp
 
     public int Rows { get; } = rows;
 
-    public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+    /// <summary>When the request entered the queue, in the batcher's clock's timestamp units.</summary>
+    public long EnqueuedAt { get; } = enqueuedAt;
 
     /// <summary>The caller's span, captured on its thread so the batch span can join its trace.</summary>
     public ActivityContext Caller { get; } = Activity.Current?.Context ?? default;

@@ -9,38 +9,65 @@ namespace ServingStack.Inference.Batching;
 /// Turns many small requests to one model version into fewer, larger ONNX Runtime runs. Requests wait in a bounded
 /// queue per distinct non-batch shape; a batch thread takes a batch when its queue holds <c>max_batch_size</c> rows or
 /// its oldest request has waited <c>batch_timeout_micros</c>, stacks the rows (one copy), pads to an allowed size,
-/// runs, and hands every caller its own rows back (one copy). Critical sections only move queue entries; inputs are
-/// copied and the model runs outside the lock, and threads are woken after it is released (Triton's habits).
+/// runs, and hands every caller a view of its own rows of the outputs (no copy). Critical sections only move queue
+/// entries; inputs are copied and the model runs outside the lock, and threads are woken after it is released (Triton's
+/// habits). A thread is woken only when there is something for it: a queue turned non-empty or full, the oldest
+/// request's delay expired (one timer per batcher, not one per request), or a run ended with work left. A request that
+/// finds the queue empty and a batch slot free, and would be sent at once anyway, runs on its caller's thread: no hop.
 /// </summary>
 public sealed class DynamicBatcher : IDisposable
 {
-    private readonly OnnxModelSession _session;
+    [ThreadStatic]
+    private static List<BatchItem>? t_inlineBatch;
+
+    private readonly Func<IReadOnlyList<InferenceTensor>, IReadOnlyList<TensorSpec>, InferenceTensor[]> _run;
     private readonly BatchingOptions _options;
     private readonly ServingMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly TagList _tags;
     private readonly string _description;
     private readonly object _gate = new();
-    private readonly List<Queue<BatchItem>> _queues = [];
+    private readonly List<ShapeQueue> _queues = [];
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly ITimer _timer;
     private readonly Thread[] _threads;
     private readonly long _timeoutTicks;
     private readonly int _capacityRows;
     private readonly IDisposable _queueTracking;
     private int _queuedRows;
+
+    // Guarded by _gate: batches running (on batch threads or inline on a caller), at most num_batch_threads; batch
+    // threads parked or about to park; wake-ups released and not yet taken; when the timer is due (long.MaxValue: unarmed).
+    private int _running;
+    private int _idle;
+    private int _signals;
+    private long _timerDue = long.MaxValue;
     private volatile bool _stopping;
     private volatile bool _flushing;
 
     public DynamicBatcher(OnnxModelSession session, BatchingOptions options, ServingMetrics metrics, string model, long version)
+        : this(session.Run, options, metrics, model, version, TimeProvider.System)
     {
-        _session = session;
+    }
+
+    /// <summary>
+    /// The batcher over any run function and clock: tests drive the batch timeout with a fake clock and hold a run
+    /// to fill the queue.
+    /// </summary>
+    internal DynamicBatcher(
+        Func<IReadOnlyList<InferenceTensor>, IReadOnlyList<TensorSpec>, InferenceTensor[]> run, BatchingOptions options, ServingMetrics metrics, string model, long version, TimeProvider time)
+    {
+        _run = run;
         _options = options.Clone();
         _metrics = metrics;
+        _time = time;
         var versionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _tags = new TagList { { "model", model }, { "version", versionText } };
         _description = $"model '{model}' version {versionText}";
-        _timeoutTicks = _options.BatchTimeoutMicros * Stopwatch.Frequency / 1_000_000;
+        _timeoutTicks = _options.BatchTimeoutMicros * time.TimestampFrequency / 1_000_000;
         _capacityRows = checked(_options.MaxEnqueuedBatches * _options.MaxBatchSize);
         _queueTracking = metrics.TrackQueue(model, versionText, () => Volatile.Read(ref _queuedRows));
+        _timer = time.CreateTimer(static state => ((DynamicBatcher)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _threads = new Thread[_options.NumBatchThreads];
         for (var i = 0; i < _threads.Length; i++)
         {
@@ -58,7 +85,7 @@ public sealed class DynamicBatcher : IDisposable
     public void Flush()
     {
         _flushing = true;
-        _wake.Release(_threads.Length);
+        WakeAll();
     }
 
     /// <summary>Only models whose every input and output has a variable dimension 0 can be batched.</summary>
@@ -106,14 +133,14 @@ public sealed class DynamicBatcher : IDisposable
 
         if (rows <= _options.MaxBatchSize)
         {
-            var item = new BatchItem(inputs, outputs, (int)rows);
-            if (!TryEnqueue([item], (int)rows))
+            var item = new BatchItem(inputs, outputs, (int)rows, _time.GetTimestamp());
+            var admitted = TryEnqueueOrRunHere(item);
+            if (admitted is not null)
             {
-                return InferenceOutcome.Failed(QueueFull());
+                return InferenceOutcome.Failed(admitted);
             }
 
-            _wake.Release();
-            return await WaitAsync(item, timeout, cancellationToken);
+            return item.Completion.IsCompleted ? item.Completion.Result : await WaitAsync(item, timeout, cancellationToken);
         }
 
         if (!_options.EnableLargeBatchSplitting)
@@ -138,6 +165,7 @@ public sealed class DynamicBatcher : IDisposable
     {
         var chunkCount = (int)((rows + _options.MaxBatchSize - 1) / _options.MaxBatchSize);
         var items = new BatchItem[chunkCount];
+        var now = _time.GetTimestamp();
         for (var c = 0; c < chunkCount; c++)
         {
             var start = (long)c * _options.MaxBatchSize;
@@ -145,21 +173,21 @@ public sealed class DynamicBatcher : IDisposable
             var slices = new InferenceTensor[inputs.Length];
             for (var i = 0; i < inputs.Length; i++)
             {
-                slices[i] = TensorRows.Slice(inputs[i], start, count);
+                // Views over the caller's buffers: the chunks are read while the caller waits here, never written.
+                slices[i] = TensorRows.View(inputs[i], start, count);
             }
 
-            items[c] = new BatchItem(slices, outputs, (int)count);
+            items[c] = new BatchItem(slices, outputs, (int)count, now);
         }
 
         var results = new InferenceOutcome[chunkCount];
         try
         {
-            if (!TryEnqueue(items, (int)rows))
+            if (TryEnqueue(items, (int)rows) is { } refused)
             {
-                return InferenceOutcome.Failed(QueueFull());
+                return InferenceOutcome.Failed(refused);
             }
 
-            _wake.Release(Math.Min(chunkCount, _threads.Length));
             for (var c = 0; c < chunkCount; c++)
             {
                 results[c] = await WaitAsync(items[c], timeout, cancellationToken);
@@ -213,7 +241,7 @@ public sealed class DynamicBatcher : IDisposable
 
         try
         {
-            return await item.Completion.WaitAsync(timeout ?? Timeout.InfiniteTimeSpan, cancellationToken);
+            return await item.Completion.WaitAsync(timeout ?? Timeout.InfiniteTimeSpan, _time, cancellationToken);
         }
         catch (TimeoutException)
         {
@@ -237,31 +265,147 @@ public sealed class DynamicBatcher : IDisposable
         }
     }
 
-    private bool TryEnqueue(BatchItem[] items, int rows)
+    /// <summary>
+    /// Runs <paramref name="item"/> on the caller's thread when nothing is queued, a batch slot is free and the item would be
+    /// sent at once anyway (no batch timeout, or a full batch by itself); otherwise queues it. Null: admitted (and, if run
+    /// here, already completed).
+    /// </summary>
+    private ServingError? TryEnqueueOrRunHere(BatchItem item)
     {
+        bool runHere;
         lock (_gate)
         {
-            if (_stopping || _queuedRows + rows > _capacityRows)
+            runHere = !_stopping && _queuedRows == 0 && _running < _options.NumBatchThreads && (_timeoutTicks == 0 || item.Rows >= _options.MaxBatchSize);
+            if (runHere)
             {
-                return false;
+                _running++;
+            }
+        }
+
+        if (!runHere)
+        {
+            return TryEnqueue([item], item.Rows);
+        }
+
+        item.TryTake();
+        var batch = t_inlineBatch ??= new List<BatchItem>(1);
+        batch.Add(item);
+        try
+        {
+            Execute(batch);
+        }
+        finally
+        {
+            batch.Clear();
+            FinishRun();
+        }
+
+        return null;
+    }
+
+    /// <summary>Queues the items (one request's, all in one queue) or says why not; wakes a thread only when one has work.</summary>
+    private ServingError? TryEnqueue(BatchItem[] items, int rows)
+    {
+        int wake;
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return new ServingError(ServingErrorCode.Unavailable, $"{_description} is unloading; its batch queue takes no new requests");
+            }
+
+            if (_queuedRows + rows > _capacityRows)
+            {
+                return QueueFull();
             }
 
             var queue = FindQueue(items[0]);
+            var wasEmpty = queue.Items.Count == 0;
+            var rowsBefore = queue.Rows;
             foreach (var item in items)
             {
-                queue.Enqueue(item);
+                queue.Items.Enqueue(item);
             }
 
+            queue.Rows += rows;
             _queuedRows += rows;
-            return true;
+
+            // Nothing new for a thread unless the queue just started (a thread must take it or time it) or just filled.
+            var fullBatches = queue.Rows / _options.MaxBatchSize - rowsBefore / _options.MaxBatchSize;
+            wake = wasEmpty || fullBatches > 0 ? SignalLocked(Math.Max(1, fullBatches)) : 0;
+        }
+
+        if (wake > 0)
+        {
+            _wake.Release(wake);
+        }
+
+        return null;
+    }
+
+    /// <summary>Counts up to <paramref name="wanted"/> wake-ups for parked threads that no earlier wake-up covers; returns how many to release.</summary>
+    private int SignalLocked(int wanted)
+    {
+        var count = Math.Min(wanted, _idle - _signals);
+        if (count <= 0)
+        {
+            return 0;
+        }
+
+        _signals += count;
+        return count;
+    }
+
+    /// <summary>A run ended: its slot is free, so a parked thread may take what is queued.</summary>
+    private void FinishRun()
+    {
+        int wake;
+        lock (_gate)
+        {
+            _running--;
+            wake = _queuedRows > 0 ? SignalLocked(1) : 0;
+        }
+
+        if (wake > 0)
+        {
+            _wake.Release(wake);
         }
     }
 
-    private Queue<BatchItem> FindQueue(BatchItem item)
+    private void OnTimer()
+    {
+        int wake;
+        lock (_gate)
+        {
+            _timerDue = long.MaxValue;
+            wake = SignalLocked(1);
+        }
+
+        if (wake > 0)
+        {
+            _wake.Release(wake);
+        }
+    }
+
+    private void WakeAll()
+    {
+        int wake;
+        lock (_gate)
+        {
+            wake = SignalLocked(_threads.Length);
+        }
+
+        if (wake > 0)
+        {
+            _wake.Release(wake);
+        }
+    }
+
+    private ShapeQueue FindQueue(BatchItem item)
     {
         foreach (var queue in _queues)
         {
-            if (queue.TryPeek(out var head) && head.IsCompatible(item))
+            if (queue.Items.TryPeek(out var head) && head.IsCompatible(item))
             {
                 return queue;
             }
@@ -270,13 +414,13 @@ public sealed class DynamicBatcher : IDisposable
         // Reuse an emptied queue before growing the list: shapes come and go.
         foreach (var queue in _queues)
         {
-            if (queue.Count == 0)
+            if (queue.Items.Count == 0)
             {
                 return queue;
             }
         }
 
-        var created = new Queue<BatchItem>();
+        var created = new ShapeQueue();
         _queues.Add(created);
         return created;
     }
@@ -287,53 +431,104 @@ public sealed class DynamicBatcher : IDisposable
     private void RunBatches()
     {
         var batch = new List<BatchItem>(_options.MaxBatchSize);
+        var parked = false;
         while (true)
         {
-            long waitTicks;
+            var exit = false;
             lock (_gate)
             {
-                waitTicks = TakeBatch(batch);
+                if (parked)
+                {
+                    // Every wake-up of a parked thread was counted in _signals (Release only follows SignalLocked).
+                    _idle--;
+                    _signals--;
+                    parked = false;
+                }
+
+                var wait = TakeBatch(batch);
+                if (batch.Count > 0)
+                {
+                    _running++;
+                }
+                else if (_stopping && _queuedRows == 0)
+                {
+                    exit = true;
+                }
+                else
+                {
+                    _idle++;
+                    parked = true;
+                    if (wait > 0)
+                    {
+                        ArmTimerLocked(wait);
+                    }
+                }
             }
 
             if (batch.Count > 0)
             {
-                Execute(batch);
-                batch.Clear();
+                try
+                {
+                    Execute(batch);
+                }
+                finally
+                {
+                    batch.Clear();
+                    FinishRun();
+                }
+
                 continue;
             }
 
-            if (_stopping)
+            if (exit)
             {
                 return;
             }
 
-            _wake.Wait(waitTicks < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(1, waitTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
+            _wake.Wait();
         }
     }
 
-    /// <summary>Fills <paramref name="batch"/> from the readiest queue; otherwise returns how long until one is ready (-1: none queued).</summary>
+    /// <summary>Makes sure the timer fires within <paramref name="wait"/> timestamp ticks (one timer serves every queue).</summary>
+    private void ArmTimerLocked(long wait)
+    {
+        var due = _time.GetTimestamp() + wait;
+        if (due >= _timerDue)
+        {
+            return;
+        }
+
+        _timerDue = due;
+        _timer.Change(TimeSpan.FromTicks(Math.Max(1, wait * TimeSpan.TicksPerSecond / _time.TimestampFrequency)), Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="batch"/> from the readiest queue when a batch slot is free; otherwise returns how long until
+    /// one is ready (-1: nothing to time, a wake-up will come).
+    /// </summary>
     private long TakeBatch(List<BatchItem> batch)
     {
-        var now = Stopwatch.GetTimestamp();
-        Queue<BatchItem>? ready = null;
+        var now = _time.GetTimestamp();
+        ShapeQueue? ready = null;
         var readySince = long.MaxValue;
         var wait = -1L;
         foreach (var queue in _queues)
         {
             // Requests whose callers gave up leave without running.
-            while (queue.TryPeek(out var head) && head.IsAbandoned)
+            while (queue.Items.TryPeek(out var head) && head.IsAbandoned)
             {
-                queue.Dequeue();
+                queue.Items.Dequeue();
+                queue.Rows -= head.Rows;
                 _queuedRows -= head.Rows;
             }
 
-            if (!queue.TryPeek(out var oldest))
+            if (!queue.Items.TryPeek(out var oldest))
             {
                 continue;
             }
 
             var age = now - oldest.EnqueuedAt;
-            if (_flushing || _stopping || age >= _timeoutTicks || QueueRows(queue) >= _options.MaxBatchSize)
+            if (_flushing || _stopping || age >= _timeoutTicks || queue.Rows >= _options.MaxBatchSize)
             {
                 if (oldest.EnqueuedAt < readySince)
                 {
@@ -348,15 +543,17 @@ public sealed class DynamicBatcher : IDisposable
             }
         }
 
-        if (ready is null)
+        // Every slot busy (batch threads and callers running lone requests): the run that ends wakes a thread.
+        if (ready is null || _running >= _options.NumBatchThreads)
         {
-            return wait;
+            return ready is null ? wait : -1;
         }
 
         var rows = 0;
-        while (ready.TryPeek(out var next) && rows + next.Rows <= _options.MaxBatchSize)
+        while (ready.Items.TryPeek(out var next) && rows + next.Rows <= _options.MaxBatchSize)
         {
-            ready.Dequeue();
+            ready.Items.Dequeue();
+            ready.Rows -= next.Rows;
             _queuedRows -= next.Rows;
             if (next.TryTake())
             {
@@ -368,29 +565,14 @@ public sealed class DynamicBatcher : IDisposable
         return 0;
     }
 
-    private int QueueRows(Queue<BatchItem> queue)
-    {
-        var rows = 0;
-        foreach (var item in queue)
-        {
-            rows += item.Rows;
-            if (rows >= _options.MaxBatchSize)
-            {
-                break;
-            }
-        }
-
-        return rows;
-    }
-
     private void Execute(List<BatchItem> batch)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         var rows = 0;
         foreach (var item in batch)
         {
             rows += item.Rows;
-            _metrics.RecordQueueWait(_tags, Stopwatch.GetElapsedTime(item.EnqueuedAt, started));
+            _metrics.RecordQueueWait(_tags, _time.GetElapsedTime(item.EnqueuedAt, started));
         }
 
         var padded = _options.PaddedSize(rows);
@@ -402,8 +584,8 @@ public sealed class DynamicBatcher : IDisposable
         InferenceTensor[]? outputs = null;
         try
         {
-            outputs = _session.Run(inputs, first.Outputs);
-            _metrics.RecordBatch(_tags, rows, padded, Stopwatch.GetElapsedTime(started));
+            outputs = _run(inputs, first.Outputs);
+            _metrics.RecordBatch(_tags, rows, padded, _time.GetElapsedTime(started));
             _metrics.RecordBatchedRequests(_tags, batch);
             foreach (var output in outputs)
             {
@@ -428,7 +610,8 @@ public sealed class DynamicBatcher : IDisposable
                 var own = new InferenceTensor[outputs.Length];
                 for (var o = 0; o < own.Length; o++)
                 {
-                    own[o] = TensorRows.Slice(outputs[o], row, item.Rows);
+                    // A view of the batch's output: each caller's rows without a second copy.
+                    own[o] = TensorRows.View(outputs[o], row, item.Rows);
                 }
 
                 item.Complete(new InferenceOutcome(own, null));
@@ -544,13 +727,22 @@ public sealed class DynamicBatcher : IDisposable
             _stopping = true;
         }
 
-        _wake.Release(_threads.Length);
+        WakeAll();
         foreach (var thread in _threads)
         {
             thread.Join();
         }
 
+        _timer.Dispose();
         _queueTracking.Dispose();
         _wake.Dispose();
+    }
+
+    /// <summary>The requests of one non-batch shape, oldest first, and their rows (abandoned ones included until dropped).</summary>
+    private sealed class ShapeQueue
+    {
+        public Queue<BatchItem> Items { get; } = new();
+
+        public int Rows { get; set; }
     }
 }

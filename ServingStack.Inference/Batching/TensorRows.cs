@@ -28,6 +28,13 @@ public static class TensorRows
         return target;
     }
 
+    /// <summary>
+    /// Rows [<paramref name="start"/>, start + <paramref name="count"/>) of <paramref name="source"/>: a view over the same
+    /// buffer for fixed-size elements (no copy; the buffer lives until every view is disposed), a copy of the strings for BYTES.
+    /// </summary>
+    public static InferenceTensor View(InferenceTensor source, long start, long count) =>
+        source.DataType == TensorDataType.Bytes ? Slice(source, start, count) : source.ViewRows(start, count);
+
     /// <summary>Copies <paramref name="source"/>'s rows into <paramref name="target"/> starting at row <paramref name="row"/>.</summary>
     public static void CopyInto(InferenceTensor source, InferenceTensor target, long row)
     {

@@ -43,7 +43,7 @@ public sealed partial class ModelVersionLoader(OnnxSessionFactory sessions, IOpt
 
         try
         {
-            SessionWarmup.Run(session);
+            SessionWarmup.Run(session, model.Batching);
             return session;
         }
         catch (Exception ex)

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Unicode;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
+using Grpc.Core;
+using ServingStack.Inference.Protocols.Grpc;
 using ServingStack.Inference.Runtime;
 using InputTensor = ServingStack.Inference.Protocols.OpenInference.Grpc.ModelInferRequest.Types.InferInputTensor;
 using OutputTensor = ServingStack.Inference.Protocols.OpenInference.Grpc.ModelInferResponse.Types.InferOutputTensor;
@@ -12,8 +14,9 @@ namespace ServingStack.Inference.Protocols.OpenInference.Grpc;
 /// <summary>
 /// Open Inference gRPC tensors ↔ <see cref="InferenceTensor"/>. Inputs arrive as typed <c>contents</c> or as
 /// <c>raw_input_contents</c> (little-endian element bytes; BYTES elements each behind a 4-byte little-endian length);
-/// outputs leave the same way. Every element is copied exactly once, and every size is checked against the message before
-/// anything is allocated, so a small request can never make the server allocate a large tensor.
+/// outputs leave the same way. Raw fixed-size contents are used in place both ways (no copy), typed ones are copied
+/// once, and every size is checked against the message before anything is allocated, so a small request can never make
+/// the server allocate a large tensor.
 /// </summary>
 public static class GrpcTensorConverter
 {
@@ -60,7 +63,14 @@ public static class GrpcTensorConverter
     /// request was raw) or when any output is FP16/BF16 (which have no typed field; raw_output_contents is positional, so
     /// one raw output makes them all raw), else as typed contents.
     /// </summary>
-    public static void WriteOutputs(ModelInferResponse response, IReadOnlyList<InferenceTensor> outputs, bool raw)
+    public static void WriteOutputs(ModelInferResponse response, IReadOnlyList<InferenceTensor> outputs, bool raw) =>
+        WriteOutputs(response, outputs, raw, null);
+
+    /// <summary>
+    /// As above; with the call's <paramref name="context"/>, raw outputs are sent from the outputs' own buffers (no copy),
+    /// which the call keeps alive until the response is written.
+    /// </summary>
+    public static void WriteOutputs(ModelInferResponse response, IReadOnlyList<InferenceTensor> outputs, bool raw, ServerCallContext? context)
     {
         foreach (var output in outputs)
         {
@@ -73,7 +83,7 @@ public static class GrpcTensorConverter
             tensor.Shape.Add(output.Shape);
             if (raw)
             {
-                response.RawOutputContents.Add(ToRaw(output));
+                response.RawOutputContents.Add(ToRaw(output, context));
             }
             else
             {
@@ -123,9 +133,8 @@ public static class GrpcTensorConverter
             return null;
         }
 
-        var tensor = InferenceTensor.AllocateUninitialized(input.Name, type, shape);
-        bytes.CopyTo(tensor.Bytes);
-        return tensor;
+        // Over the request's own bytes: the message outlives the call, so no copy is needed.
+        return GrpcTensorBytes.Read(input.Name, type, shape, raw);
     }
 
     private static InferenceTensor? ReadRawStrings(string tensorName, int index, long[] shape, long count, ReadOnlySpan<byte> bytes, out ServingError? error)
@@ -343,12 +352,11 @@ public static class GrpcTensorConverter
         return null;
     }
 
-    private static ByteString ToRaw(InferenceTensor output)
+    private static ByteString ToRaw(InferenceTensor output, ServerCallContext? context)
     {
         if (output.DataType != TensorDataType.Bytes)
         {
-            // One copy out of the pooled buffer, which goes back to the pool before the response is serialized.
-            return ByteString.CopyFrom(output.Bytes);
+            return GrpcTensorBytes.Write(output, context);
         }
 
         var strings = output.Strings!;

@@ -121,7 +121,7 @@ public sealed partial class OpenInferenceGrpcService(ModelManager models, Servin
                 ModelVersion = version.Version.ToString(CultureInfo.InvariantCulture),
                 Id = request.Id,
             };
-            GrpcTensorConverter.WriteOutputs(response, outputs!, raw);
+            GrpcTensorConverter.WriteOutputs(response, outputs!, raw, context);
             code = ServingErrorCode.Ok;
             return response;
         }

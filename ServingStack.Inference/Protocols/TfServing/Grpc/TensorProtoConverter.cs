@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Unicode;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
+using ServingStack.Inference.Protocols.Grpc;
 using ServingStack.Inference.Runtime;
 using Tensorflow;
 
@@ -9,8 +10,8 @@ namespace ServingStack.Inference.Protocols.TfServing.Grpc;
 
 /// <summary>
 /// TensorFlow's <see cref="TensorProto"/> ↔ <see cref="InferenceTensor"/>, as TF Serving reads and writes them.
-/// Inputs arrive as <c>tensor_content</c> (raw little-endian bytes: checked against the shape, then copied once into
-/// the tensor) or in the typed field that belongs to the dtype (<c>float_val</c>, <c>int64_val</c>, <c>half_val</c>...).
+/// Inputs arrive as <c>tensor_content</c> (raw little-endian bytes: checked against the shape, then used in place; the
+/// tensor is only valid while the request message is) or in the typed field that belongs to the dtype (<c>float_val</c>, <c>int64_val</c>, <c>half_val</c>...).
 /// Every size is checked against the message before anything is allocated. Outputs leave in the typed fields, as TF
 /// Serving's Predict answers (<c>Tensor::AsProtoField</c>).
 /// </summary>
@@ -86,9 +87,8 @@ public static class TensorProtoConverter
             return null;
         }
 
-        var tensor = InferenceTensor.AllocateUninitialized(name, type, shape);
-        bytes.CopyTo(tensor.Bytes);
-        return tensor;
+        // Over the request's own bytes (the request message outlives the call): no copy.
+        return GrpcTensorBytes.Read(name, type, shape, content);
     }
 
     /// <summary>One output in the typed field of its dtype, with its shape.</summary>

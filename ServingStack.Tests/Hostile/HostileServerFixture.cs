@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using ServingStack.Tests.Fixtures;
 
-namespace ServingStack.Tests.Inference.Hostile;
+namespace ServingStack.Tests.Hostile;
 
 /// <summary>
 /// The inference server as its own process, so its resident memory is its own: <c>mnist</c> (the MLP of seed 42,
@@ -9,7 +9,7 @@ namespace ServingStack.Tests.Inference.Hostile;
 /// (a, b → sum, product), identity models <c>identity_{string,float16,uint8,int32,double}</c> (x → y, [-1,3]) and
 /// <c>metrics_probe</c> (the MLP again, for one test's metrics alone). Bodies may be up to 8 MiB.
 /// </summary>
-public sealed class HostileRestServerFixture : IAsyncLifetime
+public sealed class HostileServerFixture : IAsyncLifetime
 {
     public const long MaxBodyBytes = 8 * 1024 * 1024;
 
@@ -89,7 +89,7 @@ public sealed class HostileRestServerFixture : IAsyncLifetime
         Assert.True(status == 200, text);
         for (var r = 0; r < rows.Length; r++)
         {
-            TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), Json.Floats(body!["predictions"]![r]));
+            Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), Json.Floats(body!["predictions"]![r]));
         }
 
         (status, body, text) = await Json.PostAsync(Server.Client, "/v2/models/mnist/infer", new JsonObject
@@ -100,7 +100,7 @@ public sealed class HostileRestServerFixture : IAsyncLifetime
         var data = Json.Floats(body!["outputs"]![0]!["data"]);
         for (var r = 0; r < rows.Length; r++)
         {
-            TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), data[(r * 10)..((r + 1) * 10)]);
+            Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), data[(r * 10)..((r + 1) * 10)]);
         }
     }
 }

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 
-namespace ServingStack.Tests.Inference.Hostile;
+namespace ServingStack.Tests.Hostile;
 
 /// <summary>
 /// Every request of <c>rest-corpus.json</c> (bad JSON, wrong types, huge/negative/overflowing shapes, numbers out of
@@ -10,8 +10,8 @@ namespace ServingStack.Tests.Inference.Hostile;
 /// <c>{"error": "..."}</c> body naming the problem; afterwards the server still answers correctly and its peak memory
 /// has not grown by more than the bound.
 /// </summary>
-[Collection(HostileRestCollection.Name)]
-public sealed class RestHostileCorpusTests(HostileRestServerFixture fixture, ITestOutputHelper output)
+[Collection(HostileServerCollection.Name)]
+public sealed class RestHostileCorpusTests(HostileServerFixture fixture, ITestOutputHelper output)
 {
     private const long MemoryBound = 300L * 1024 * 1024;
 

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace ServingStack.Tests.Inference.Hostile;
+namespace ServingStack.Tests.Hostile;
 
 /// <summary>
 /// One entry of a hostile-request corpus (<c>rest-corpus.json</c>): what to send and the client error it must get.
@@ -17,7 +17,7 @@ public sealed partial record HostileRequest(
     /// <summary>Reads a corpus file copied beside the tests.</summary>
     public static IReadOnlyList<HostileRequest> Load(string fileName)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, "Inference", "Hostile", fileName)));
+        using var document = JsonDocument.Parse(File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, "Hostile", fileName)));
         var requests = new List<HostileRequest>();
         foreach (var entry in document.RootElement.GetProperty("requests").EnumerateArray())
         {

@@ -1,5 +1,12 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using ServingStack.Inference.Protocols.OpenInference.Grpc;
 using ServingStack.Tests.Fixtures;
+using ServingStack.Tests.Inference.TfServing.Grpc;
+using Tensorflow;
+using Tensorflow.Serving;
 
 namespace ServingStack.Tests.Hostile;
 
@@ -21,6 +28,8 @@ public sealed class HostileServerFixture : IAsyncLifetime
     private readonly TempModelRepository _repo = new();
 
     public ServerProcess Server { get; private set; } = null!;
+
+    public GrpcChannel GrpcChannel { get; private set; } = null!;
 
     public MlpWeights Weights { get; } = MlpWeights.Create(42);
 
@@ -53,9 +62,11 @@ public sealed class HostileServerFixture : IAsyncLifetime
             new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" },
             $"--model_config_file={config}", $"--max_request_body_bytes={MaxBodyBytes}", "--drain_delay_seconds=0");
 
+        GrpcChannel = GrpcChannel.ForAddress(Server.GrpcAddress);
         for (var i = 0; i < 5; i++)
         {
             await AssertServesMnistAsync();
+            await AssertServesMnistOverGrpcAsync();
         }
 
         BaselinePeakBytes = PeakResidentBytes();
@@ -63,6 +74,7 @@ public sealed class HostileServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        GrpcChannel?.Dispose();
         await Server.DisposeAsync();
         _repo.Dispose();
     }
@@ -101,6 +113,33 @@ public sealed class HostileServerFixture : IAsyncLifetime
         for (var r = 0; r < rows.Length; r++)
         {
             Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), data[(r * 10)..((r + 1) * 10)]);
+        }
+    }
+
+    /// <summary>A reference call on both gRPC APIs (raw contents and tensor_content), every output element checked against the MLP.</summary>
+    public async Task AssertServesMnistOverGrpcAsync()
+    {
+        var rows = TestData.MnistRows(2, seed: 23);
+        var flat = rows.SelectMany(r => r).ToArray();
+        var infer = new ModelInferRequest { ModelName = "mnist" };
+        infer.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = "x", Datatype = "FP32", Shape = { 2, MlpWeights.InputSize } });
+        infer.RawInputContents.Add(ByteString.CopyFrom(MemoryMarshal.AsBytes(flat.AsSpan())));
+        var inferred = await new GRPCInferenceService.GRPCInferenceServiceClient(GrpcChannel).ModelInferAsync(infer);
+        var data = MemoryMarshal.Cast<byte, float>(inferred.RawOutputContents[0].Span).ToArray();
+        Assert.Equal(rows.Length * 10, data.Length);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), data[(r * 10)..((r + 1) * 10)]);
+        }
+
+        var predict = new PredictRequest { ModelSpec = new ModelSpec { Name = "mnist" } };
+        predict.Inputs.Add("x", TfTensors.Content(DataType.DtFloat, flat, rows.Length, MlpWeights.InputSize));
+        var predicted = (await new PredictionService.PredictionServiceClient(GrpcChannel).PredictAsync(predict)).Outputs["probabilities"];
+        var values = predicted.TensorContent.Length > 0 ? MemoryMarshal.Cast<byte, float>(predicted.TensorContent.Span).ToArray() : [.. predicted.FloatVal];
+        Assert.Equal(rows.Length * 10, values.Length);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), values[(r * 10)..((r + 1) * 10)]);
         }
     }
 }

@@ -252,7 +252,7 @@ public sealed class MutationFuzzerTests(HostileServerFixture fixture, ITestOutpu
         return
         [
             ("/v1/models/mnist:predict", $$"""{"instances": [[{{row}}]]}""", []),
-            ("/v1/models/mnist:predict", $$"""{"signature_name": "serving_default", "inputs": {"x": [[{{row}}]]}}""", []),
+            ("/v1/models/mnist:predict", $$$"""{"signature_name": "serving_default", "inputs": {"x": [[{{{row}}}]]}}""", []),
             ("/v1/models/multi:predict", """{"inputs": {"a": [[1, 2, 3], [4, 5, 6]], "b": [[0.5, 1e3, -2], [7, 8, 9]]}}""", []),
             ("/v1/models/multi:predict", """{"instances": [{"a": [1, 2, 3], "b": [4, 5, 6]}]}""", []),
             ("/v1/models/identity_string:predict", """{"instances": [["a", "b", {"b64": "Yw=="}]]}""", []),

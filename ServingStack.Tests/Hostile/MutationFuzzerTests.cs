@@ -22,12 +22,13 @@ namespace ServingStack.Tests.Hostile;
 /// Predict protobuf): at most <see cref="MaxMutants"/> mutants or <see cref="WallTime"/>, whichever ends first. No
 /// mutant may get a 5xx (gRPC: UNKNOWN or INTERNAL); afterwards the server answers the reference requests with the
 /// MLP's numbers, and its resident memory (VmRSS of the server process) stayed within <see cref="MemoryBound"/> of
-/// where it started. A failure names the seed, the mutant's index and its bytes, so it reproduces.
+/// where it started. A failure names the seed, the mutant's index and its bytes, so it reproduces: CI runs the fixed
+/// seed; <c>SERVINGSTACK_FUZZ_SEED</c> runs another (to explore, or to replay a failure found with it).
 /// </summary>
 [Collection(HostileServerCollection.Name)]
 public sealed class MutationFuzzerTests(HostileServerFixture fixture, ITestOutputHelper output)
 {
-    private const int Seed = 20261201;
+    private const int FixedSeed = 20261201;
     private const int MaxMutants = 2000;
     private static readonly TimeSpan WallTime = TimeSpan.FromSeconds(60);
 
@@ -40,6 +41,10 @@ public sealed class MutationFuzzerTests(HostileServerFixture fixture, ITestOutpu
 
     private static readonly string[] s_datatypes = ["FP32", "FP64", "BYTES", "INT8", "BOOL", "FP16", "UINT64", "", "fp32", "X"];
     private static readonly long[] s_dims = [0, -1, -7, 2, 3, 10, 784, 268435455, 3037000500, 2147483648, long.MaxValue];
+
+    private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("SERVINGSTACK_FUZZ_SEED"), CultureInfo.InvariantCulture, out var seed)
+        ? seed
+        : FixedSeed;
 
     [Fact]
     public async Task Mutants_of_valid_requests_never_get_a_server_error_and_leave_the_server_correct_and_bounded()

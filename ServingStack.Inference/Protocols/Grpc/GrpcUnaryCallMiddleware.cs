@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO.Compression;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
+using Grpc.Net.Compression;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using ServingStack.Inference.Runtime;
@@ -35,7 +36,12 @@ public sealed partial class GrpcUnaryCallMiddleware(
 {
     private const int HeaderSize = 5;
 
+    // grpc-dotnet's own defaults, unless the options replace them: the check inflates as grpc-dotnet will.
+    private static readonly ICompressionProvider[] s_defaultProviders =
+        [new GzipCompressionProvider(CompressionLevel.Fastest), new DeflateCompressionProvider(CompressionLevel.Fastest)];
+
     private readonly long _maxMessageBytes = grpc.Value.MaxReceiveMessageSize ?? int.MaxValue;
+    private readonly IList<ICompressionProvider> _providers = grpc.Value.CompressionProviders;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -148,13 +154,13 @@ public sealed partial class GrpcUnaryCallMiddleware(
     }
 
     /// <summary>
-    /// Inflates gzip or deflate into nothing, as far as the size limit: data that does not inflate, or inflates beyond
-    /// the limit, is refused before grpc-dotnet inflates it into memory. Other encodings are grpc-dotnet's to refuse.
+    /// Inflates the message into nothing, as far as the size limit, with the provider grpc-dotnet will use: data that
+    /// does not inflate, or inflates beyond the limit, is refused before grpc-dotnet inflates it into memory. An
+    /// encoding without a provider is grpc-dotnet's to refuse (UNIMPLEMENTED).
     /// </summary>
     private (StatusCode Code, string Message)? InflateError(string encoding, ReadOnlySequence<byte> compressed)
     {
-        var gzip = string.Equals(encoding, "gzip", StringComparison.OrdinalIgnoreCase);
-        if (!gzip && !string.Equals(encoding, "deflate", StringComparison.OrdinalIgnoreCase))
+        if (Provider(encoding) is not { } provider)
         {
             return null;
         }
@@ -163,7 +169,7 @@ public sealed partial class GrpcUnaryCallMiddleware(
         try
         {
             using var source = new ReadOnlySequenceStream(compressed);
-            using Stream inflater = gzip ? new GZipStream(source, CompressionMode.Decompress) : new ZLibStream(source, CompressionMode.Decompress);
+            using var inflater = provider.CreateDecompressionStream(source);
             long total = 0;
             int read;
             while ((read = inflater.Read(buffer, 0, buffer.Length)) > 0)
@@ -171,7 +177,7 @@ public sealed partial class GrpcUnaryCallMiddleware(
                 total += read;
                 if (total > _maxMessageBytes)
                 {
-                    return (StatusCode.ResourceExhausted, $"the {encoding} message inflates to more than the limit of {_maxMessageBytes} bytes");
+                    return (StatusCode.ResourceExhausted, $"the {ClientText.Cut(encoding)} message inflates to more than the limit of {_maxMessageBytes} bytes");
                 }
             }
 
@@ -179,12 +185,25 @@ public sealed partial class GrpcUnaryCallMiddleware(
         }
         catch (InvalidDataException ex)
         {
-            return (StatusCode.InvalidArgument, $"the message is not valid {encoding} data: {ex.Message}");
+            return (StatusCode.InvalidArgument, $"the message is not valid {ClientText.Cut(encoding)} data: {ex.Message}");
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private ICompressionProvider? Provider(string encoding)
+    {
+        foreach (var provider in _providers.Count > 0 ? _providers : s_defaultProviders)
+        {
+            if (string.Equals(provider.EncodingName, encoding, StringComparison.OrdinalIgnoreCase))
+            {
+                return provider;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A trailers-only gRPC response: the status travels in the response headers.</summary>

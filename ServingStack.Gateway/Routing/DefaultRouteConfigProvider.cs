@@ -12,7 +12,8 @@ public sealed partial class DefaultRouteConfigProvider(IConfiguration configurat
     public IProxyConfig GetConfig()
     {
         var token = configuration.GetReloadToken();
-        var routes = DefaultRoutes.Derive(configuration);
+        var defaults = DefaultRoutes.Derive(configuration);
+        IReadOnlyList<RouteConfig> routes = [.. defaults, .. Security.BackendAdminRoutes.Derive(configuration, defaults)];
         LogDerived(routes.Count, string.Join(", ", routes.Select(r => $"{r.RouteId} → {r.ClusterId}")));
         return new DerivedRoutes(routes, token);
     }

@@ -15,6 +15,9 @@ public static class AuthSchemes
     /// <summary>YARP: the route is open.</summary>
     public const string AnonymousPolicy = "anonymous";
 
+    /// <summary>The gateway's admin credential only: the backends' admin operations (<see cref="BackendAdminRoutes"/>).</summary>
+    public const string AdminPolicy = "servingstack-admin";
+
     /// <summary>The scheme's exact name for a case-insensitive <paramref name="name"/>; null when it is neither scheme.</summary>
     public static string? Canonical(string? name) =>
         string.Equals(name, Bearer, StringComparison.OrdinalIgnoreCase) ? Bearer

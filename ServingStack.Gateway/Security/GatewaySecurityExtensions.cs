@@ -43,6 +43,7 @@ public static class GatewaySecurityExtensions
             .Configure<IOptions<GatewaySecurityOptions>>((authorization, security) => ConfigurePolicies(authorization, security.Value.Auth));
         services.AddSingleton<IProxyConfigFilter, RouteAuthorizationConfigFilter>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, InferenceAuthorizationResultHandler>();
+        services.AddSingleton<IAuthorizationHandler, BackendAdminAuthorizationHandler>();
         services.AddSingleton<OverrideAuthorizer>();
 
         services.AddRateLimiter(_ => { });
@@ -95,6 +96,8 @@ public static class GatewaySecurityExtensions
     private static void ConfigurePolicies(AuthorizationOptions authorization, GatewayAuthOptions auth)
     {
         var configured = auth.ConfiguredSchemes();
+        // Always there (the admin API key alone may satisfy it): the backends' admin operations need the admin credential.
+        authorization.AddPolicy(AuthSchemes.AdminPolicy, new AuthorizationPolicyBuilder([.. configured]).AddRequirements(new BackendAdminRequirement()).Build());
         if (configured.Count == 0)
         {
             return;

@@ -112,6 +112,10 @@ public sealed class GatewaySecurityOptionsValidator(IConfiguration configuration
             {
                 errors.Add($"{where}: '{name}' is a name YARP reserves; choose another.");
             }
+            else if (string.Equals(name, AuthSchemes.AdminPolicy, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{where}: '{name}' is the gateway's own admin policy; choose another.");
+            }
 
             if (configured.Count == 0)
             {
@@ -147,7 +151,8 @@ public sealed class GatewaySecurityOptionsValidator(IConfiguration configuration
         foreach (var route in configuration.GetSection("ReverseProxy:Routes").GetChildren())
         {
             var policy = route[nameof(Yarp.ReverseProxy.Configuration.RouteConfig.AuthorizationPolicy)];
-            if (string.IsNullOrEmpty(policy) || string.Equals(policy, AuthSchemes.AnonymousPolicy, StringComparison.OrdinalIgnoreCase))
+            if (string.IsNullOrEmpty(policy) || string.Equals(policy, AuthSchemes.AnonymousPolicy, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(policy, AuthSchemes.AdminPolicy, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }

@@ -1,16 +1,19 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.Options;
+using ServingStack.Gateway.Hosting;
 using ServingStack.Gateway.Routing;
 
 namespace ServingStack.Gateway.Security;
 
 /// <summary>On inference routes, answers refused requests with 401 (and <c>WWW-Authenticate</c>) or 403 in the protocol's error shape.</summary>
-public sealed partial class InferenceAuthorizationResultHandler(IOptions<GatewaySecurityOptions> options, ILogger<InferenceAuthorizationResultHandler> logger)
+public sealed partial class InferenceAuthorizationResultHandler(
+    IOptions<GatewaySecurityOptions> options, IOptions<GatewayOptions> gateway, ILogger<InferenceAuthorizationResultHandler> logger)
     : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
     private readonly GatewayAuthOptions _auth = options.Value.Auth;
+    private readonly string _adminKeyHeader = gateway.Value.AdminApiKeyHeader;
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
@@ -20,6 +23,23 @@ public sealed partial class InferenceAuthorizationResultHandler(IOptions<Gateway
         if (authorizeResult.Succeeded || context.GetEndpoint()?.Metadata.GetMetadata<InferenceRouteMetadata>() is null)
         {
             await _default.HandleAsync(next, context, policy, authorizeResult);
+            return;
+        }
+
+        if (policy.Requirements.OfType<BackendAdminRequirement>().Any())
+        {
+            // A backend admin operation: an inference credential is not enough (403), no or a wrong credential is 401.
+            var authenticated = context.User.Identity?.IsAuthenticated == true;
+            LogRefused(ClientText.Cut(context.Request.Path.Value), authenticated ? "admin operation without the admin credential" : "admin operation without credentials");
+            if (!authenticated)
+            {
+                context.Response.Headers.WWWAuthenticate = "ApiKey header=\"" + _adminKeyHeader + "\"";
+            }
+
+            await ProtocolErrors.WriteAsync(context,
+                authenticated ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized,
+                authenticated ? ProtocolErrors.GrpcPermissionDenied : ProtocolErrors.GrpcUnauthenticated,
+                $"admin operation: the gateway admin credential is required (the admin API key in {_adminKeyHeader}, or a token or API key with the '{_auth.AdminRole}' role)");
             return;
         }
 

@@ -23,7 +23,8 @@ public sealed class RouteAuthorizationConfigFilter(IOptions<GatewaySecurityOptio
             return ValueTask.FromResult(_auth.Enabled ? route with { AuthorizationPolicy = AuthSchemes.DefaultPolicy } : route);
         }
 
-        if (!_auth.Enabled && !string.Equals(policy, AuthSchemes.AnonymousPolicy, StringComparison.OrdinalIgnoreCase))
+        if (!_auth.Enabled && !string.Equals(policy, AuthSchemes.AnonymousPolicy, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(policy, AuthSchemes.AdminPolicy, StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidOperationException(
                 $"Route '{route.RouteId}' requires authorization policy '{policy}', but Gateway:Auth configures no credential (Jwt or ApiKeys).");

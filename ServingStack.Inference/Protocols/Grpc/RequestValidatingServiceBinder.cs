@@ -36,8 +36,10 @@ public sealed class RequestValidatingServiceBinder(ServiceBinderBase inner) : Se
             {
                 return deserialize(context);
             }
-            catch (InvalidProtocolBufferException ex)
+            catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidOperationException)
             {
+                // Google.Protobuf throws InvalidOperationException, not its own exception, for some malformed input
+                // ("SkipLastField cannot be called at the end of a stream": a field tag that ends the message early).
                 throw new RpcException(new Status(StatusCode.InvalidArgument,
                     $"the message is not a valid {what}: {ClientText.Cut(ex.Message)}"));
             }

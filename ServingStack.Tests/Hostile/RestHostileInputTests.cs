@@ -3,11 +3,11 @@ using System.Text.Json.Nodes;
 using ServingStack.Tests.Fixtures;
 using ServingStack.Tests.Inference.TfServing;
 
-namespace ServingStack.Tests.Inference.Hostile;
+namespace ServingStack.Tests.Hostile;
 
 /// <summary>Hostile input on the REST APIs, one regression per kind of attack; see <c>rest-corpus.json</c> for the breadth.</summary>
-[Collection(HostileRestCollection.Name)]
-public sealed class RestHostileInputTests(HostileRestServerFixture fixture)
+[Collection(HostileServerCollection.Name)]
+public sealed class RestHostileInputTests(HostileServerFixture fixture)
 {
     private const string MnistInfer = "/v2/models/mnist/infer";
     private const string MnistPredict = "/v1/models/mnist:predict";

@@ -1,7 +1,14 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using ServingStack.Inference.Protocols.OpenInference.Grpc;
 using ServingStack.Tests.Fixtures;
+using ServingStack.Tests.Inference.TfServing.Grpc;
+using Tensorflow;
+using Tensorflow.Serving;
 
-namespace ServingStack.Tests.Inference.Hostile;
+namespace ServingStack.Tests.Hostile;
 
 /// <summary>
 /// The inference server as its own process, so its resident memory is its own: <c>mnist</c> (the MLP of seed 42,
@@ -9,7 +16,7 @@ namespace ServingStack.Tests.Inference.Hostile;
 /// (a, b → sum, product), identity models <c>identity_{string,float16,uint8,int32,double}</c> (x → y, [-1,3]) and
 /// <c>metrics_probe</c> (the MLP again, for one test's metrics alone). Bodies may be up to 8 MiB.
 /// </summary>
-public sealed class HostileRestServerFixture : IAsyncLifetime
+public sealed class HostileServerFixture : IAsyncLifetime
 {
     public const long MaxBodyBytes = 8 * 1024 * 1024;
 
@@ -21,6 +28,8 @@ public sealed class HostileRestServerFixture : IAsyncLifetime
     private readonly TempModelRepository _repo = new();
 
     public ServerProcess Server { get; private set; } = null!;
+
+    public GrpcChannel GrpcChannel { get; private set; } = null!;
 
     public MlpWeights Weights { get; } = MlpWeights.Create(42);
 
@@ -53,9 +62,11 @@ public sealed class HostileRestServerFixture : IAsyncLifetime
             new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" },
             $"--model_config_file={config}", $"--max_request_body_bytes={MaxBodyBytes}", "--drain_delay_seconds=0");
 
+        GrpcChannel = GrpcChannel.ForAddress(Server.GrpcAddress);
         for (var i = 0; i < 5; i++)
         {
             await AssertServesMnistAsync();
+            await AssertServesMnistOverGrpcAsync();
         }
 
         BaselinePeakBytes = PeakResidentBytes();
@@ -63,6 +74,7 @@ public sealed class HostileRestServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        GrpcChannel?.Dispose();
         await Server.DisposeAsync();
         _repo.Dispose();
     }
@@ -89,7 +101,7 @@ public sealed class HostileRestServerFixture : IAsyncLifetime
         Assert.True(status == 200, text);
         for (var r = 0; r < rows.Length; r++)
         {
-            TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), Json.Floats(body!["predictions"]![r]));
+            Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), Json.Floats(body!["predictions"]![r]));
         }
 
         (status, body, text) = await Json.PostAsync(Server.Client, "/v2/models/mnist/infer", new JsonObject
@@ -100,7 +112,34 @@ public sealed class HostileRestServerFixture : IAsyncLifetime
         var data = Json.Floats(body!["outputs"]![0]!["data"]);
         for (var r = 0; r < rows.Length; r++)
         {
-            TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), data[(r * 10)..((r + 1) * 10)]);
+            Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), data[(r * 10)..((r + 1) * 10)]);
+        }
+    }
+
+    /// <summary>A reference call on both gRPC APIs (raw contents and tensor_content), every output element checked against the MLP.</summary>
+    public async Task AssertServesMnistOverGrpcAsync()
+    {
+        var rows = TestData.MnistRows(2, seed: 23);
+        var flat = rows.SelectMany(r => r).ToArray();
+        var infer = new ModelInferRequest { ModelName = "mnist" };
+        infer.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = "x", Datatype = "FP32", Shape = { 2, MlpWeights.InputSize } });
+        infer.RawInputContents.Add(ByteString.CopyFrom(MemoryMarshal.AsBytes(flat.AsSpan())));
+        var inferred = await new GRPCInferenceService.GRPCInferenceServiceClient(GrpcChannel).ModelInferAsync(infer);
+        var data = MemoryMarshal.Cast<byte, float>(inferred.RawOutputContents[0].Span).ToArray();
+        Assert.Equal(rows.Length * 10, data.Length);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), data[(r * 10)..((r + 1) * 10)]);
+        }
+
+        var predict = new PredictRequest { ModelSpec = new ModelSpec { Name = "mnist" } };
+        predict.Inputs.Add("x", TfTensors.Content(DataType.DtFloat, flat, rows.Length, MlpWeights.InputSize));
+        var predicted = (await new PredictionService.PredictionServiceClient(GrpcChannel).PredictAsync(predict)).Outputs["probabilities"];
+        var values = predicted.TensorContent.Length > 0 ? MemoryMarshal.Cast<byte, float>(predicted.TensorContent.Span).ToArray() : [.. predicted.FloatVal];
+        Assert.Equal(rows.Length * 10, values.Length);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            Inference.TfServing.TfServingPredictTests.AssertClose(Weights.Evaluate(rows[r]), values[(r * 10)..((r + 1) * 10)]);
         }
     }
 }

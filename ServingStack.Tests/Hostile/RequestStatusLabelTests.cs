@@ -11,11 +11,11 @@ using ServingStack.Inference.Repository;
 using ServingStack.Inference.Runtime;
 using ServingStack.Tests.Fixtures;
 
-namespace ServingStack.Tests.Inference.Hostile;
+namespace ServingStack.Tests.Hostile;
 
 /// <summary><c>servingstack_requests_total</c>'s status label is the status the client was sent, whatever happened.</summary>
-[Collection(HostileRestCollection.Name)]
-public sealed partial class RequestStatusLabelTests(HostileRestServerFixture fixture)
+[Collection(HostileServerCollection.Name)]
+public sealed partial class RequestStatusLabelTests(HostileServerFixture fixture)
 {
     private const string Model = "metrics_probe";
 

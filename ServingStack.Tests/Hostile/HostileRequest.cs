@@ -2,24 +2,32 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace ServingStack.Tests.Inference.Hostile;
+namespace ServingStack.Tests.Hostile;
 
 /// <summary>
 /// One entry of a hostile-request corpus (<c>rest-corpus.json</c>): what to send and the client error it must get.
 /// Paths, header values and bodies may hold <c>{{repeat:TEXT:COUNT}}</c> (TEXT, COUNT times) and <c>{{hex:HEX}}</c>
-/// (raw bytes, for text that is not UTF-8), so huge or binary requests stay one line of data.
+/// (raw bytes, for text that is not UTF-8), so huge or binary requests stay one line of data. An entry's optional
+/// <c>gateway</c> object (<c>status</c>, <c>contains</c>) states the answer through the gateway where it differs (the
+/// gateway refuses it first); <c>bare</c> marks a refusal of the HTTP server itself (431, 413), which has no error body.
 /// </summary>
 public sealed partial record HostileRequest(
     string Name, string Method, string Path, IReadOnlyDictionary<string, string> Headers, string? Body, int Status, IReadOnlyList<string> Contains)
 {
+    /// <summary>The answer through the gateway where it differs from the server's own.</summary>
+    public (int Status, IReadOnlyList<string> Contains)? Gateway { get; init; }
+
+    /// <summary>No <c>{"error": ...}</c> body is expected: the HTTP server refused the request before any handler.</summary>
+    public bool Bare { get; init; }
+
     public override string ToString() => Name;
 
     /// <summary>Reads a corpus file copied beside the tests.</summary>
-    public static IReadOnlyList<HostileRequest> Load(string fileName)
+    public static IReadOnlyList<HostileRequest> Load(string fileName, string section = "requests")
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, "Inference", "Hostile", fileName)));
+        using var document = JsonDocument.Parse(File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, "Hostile", fileName)));
         var requests = new List<HostileRequest>();
-        foreach (var entry in document.RootElement.GetProperty("requests").EnumerateArray())
+        foreach (var entry in document.RootElement.GetProperty(section).EnumerateArray())
         {
             var headers = new Dictionary<string, string>();
             if (entry.TryGetProperty("headers", out var h))
@@ -38,7 +46,13 @@ public sealed partial record HostileRequest(
                 headers,
                 entry.TryGetProperty("body", out var body) ? body.GetString() : null,
                 entry.GetProperty("status").GetInt32(),
-                contains));
+                contains)
+            {
+                Gateway = entry.TryGetProperty("gateway", out var g)
+                    ? (g.GetProperty("status").GetInt32(), g.TryGetProperty("contains", out var gc) ? gc.EnumerateArray().Select(f => f.GetString()!).ToArray() : [])
+                    : null,
+                Bare = entry.TryGetProperty("bare", out var bare) && bare.GetBoolean(),
+            });
         }
 
         return requests;
@@ -53,7 +67,8 @@ public sealed partial record HostileRequest(
     [GeneratedRegex(@"\{\{(repeat|hex):(.*?)\}\}", RegexOptions.Singleline)]
     private static partial Regex Template();
 
-    private static byte[] Expand(string text)
+    /// <summary>The bytes of <paramref name="text"/> with its <c>{{repeat:...}}</c> and <c>{{hex:...}}</c> expanded.</summary>
+    public static byte[] Expand(string text)
     {
         var output = new MemoryStream();
         var at = 0;

@@ -61,13 +61,14 @@ public static class MinimalClientCommand
         try
         {
             var request = await ZerosRequestAsync(client, model, cancellationToken).ConfigureAwait(false);
-            var latencies = await LoopAsync(client, request, warmup, duration, cancellationToken).ConfigureAwait(false);
+            var (latencies, cpu) = await LoopAsync(client, request, warmup, duration, cancellationToken).ConfigureAwait(false);
+            var cpuPerCall = cpu.TotalMicroseconds / latencies.Count;
             latencies.Sort();
             var p50 = Stopwatch.GetElapsedTime(0, latencies[(latencies.Count - 1) / 2]).TotalMilliseconds;
             var p99 = Stopwatch.GetElapsedTime(0, latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1]).TotalMilliseconds;
             // One line that scripts parse (p50_ms=...), then the same for people.
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"minimal-client calls={latencies.Count} p50_ms={p50:0.####} p99_ms={p99:0.####}"));
+                $"minimal-client calls={latencies.Count} p50_ms={p50:0.####} p99_ms={p99:0.####} cpu_us_per_call={cpuPerCall:0.0}"));
             return ExitCodes.Success;
         }
         catch (Grpc.Core.RpcException ex) when (!cancellationToken.IsCancellationRequested)
@@ -81,7 +82,7 @@ public static class MinimalClientCommand
         }
     }
 
-    private static async Task<List<long>> LoopAsync(
+    private static async Task<(List<long> Latencies, TimeSpan Cpu)> LoopAsync(
         GRPCInferenceService.GRPCInferenceServiceClient client, ModelInferRequest request, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
     {
         var latencies = new List<long>(1 << 16);
@@ -91,6 +92,7 @@ public static class MinimalClientCommand
             await client.ModelInferAsync(request, cancellationToken: cancellationToken);
         }
 
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var measureStart = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(measureStart) < duration)
         {
@@ -99,7 +101,7 @@ public static class MinimalClientCommand
             latencies.Add(Stopwatch.GetTimestamp() - begin);
         }
 
-        return latencies;
+        return (latencies, Environment.CpuUsage.TotalTime - cpuBefore);
     }
 
     /// <summary>Raw zeros for every input at one row (-1 dimensions are 1); the server's metadata gives the shapes.</summary>

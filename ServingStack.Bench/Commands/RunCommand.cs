@@ -87,11 +87,16 @@ public static class RunCommand
             var records = new List<ResultRecord>();
             foreach (var concurrency in options.Concurrency)
             {
-                var runner = new ClosedLoopRunner(target, new LoadStep(concurrency, options.Load.Warmup, options.Load.Duration, options.Load.MaxRequests));
+                var runner = new ClosedLoopRunner(target, new LoadStep(concurrency, options.Load.Warmup, options.Load.Duration, options.Load.MaxRequests)
+                {
+                    RequestTimeout = options.RequestTimeout,
+                });
                 var measurement = await ConsoleOutput.TrackAsync($"concurrency {concurrency}", runner.Snapshot, runner.RunAsync(cancellationToken)).ConfigureAwait(false);
                 var record = ResultRecord.From(measurement, ResultRecord.ServerMode, options.ProtocolName, options.Model, options.Version, label, url.ToString(), rows);
                 records.Add(record);
                 ConsoleOutput.StepDone(record);
+                ConsoleOutput.Info(string.Create(CultureInfo.InvariantCulture,
+                    $"    load tool CPU {measurement.ClientCpuPerRequest.TotalMicroseconds:0.0} µs per request"));
                 if (measurement.Interrupted)
                 {
                     break;

@@ -43,7 +43,8 @@ public sealed class GrpcTarget : IProbedTarget
 
     public async ValueTask<RequestOutcome> SendAsync(int worker, CancellationToken cancellationToken)
     {
-        using var call = _invoker.AsyncUnaryCall(ModelInfer, null, new CallOptions(deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken), _body);
+        // No deadline: the runner's watchdog enforces --timeout through the token, so the server sees no grpc-timeout.
+        using var call = _invoker.AsyncUnaryCall(ModelInfer, null, new CallOptions(cancellationToken: cancellationToken), _body);
         try
         {
             await call.ResponseAsync.ConfigureAwait(false);

@@ -48,6 +48,11 @@ cat > "$out/batching.json" <<'JSON'
 { "max_batch_size": 32, "batch_timeout_micros": 0, "max_enqueued_batches": 64, "num_batch_threads": 1 }
 JSON
 
+# Free loopback ports, chosen now: other servers on this machine (other sessions' tests and benchmarks) may hold the
+# usual ones, and a fixed port would silently measure whatever answers there.
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+echo_port=$(free_port); ort_port=$(free_port); grpc_port=$(free_port); rest_port=$(free_port)
+
 pids=()
 stop_all() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -76,14 +81,13 @@ measure() { # $1: model, $2: label, rest: bench run arguments
 }
 
 # 1 and 2: floors and the load tool check (MNIST).
-echo_port=18610; ort_port=18611
 mnist_file=$models_dir/mnist/1/model.onnx
 $bench serve-echo --model-file "$mnist_file" --model-name mnist --port $echo_port > "$out/serve-echo.log" 2>&1 &
 pids+=($!)
 $bench serve-ort --model-file "$mnist_file" --model-name mnist --port $ort_port > "$out/serve-ort.log" 2>&1 &
 pids+=($!)
-wait_log "$out/serve-echo.log" listening
-wait_log "$out/serve-ort.log" listening
+wait_log "$out/serve-echo.log" "listening on http://127.0.0.1:$echo_port"
+wait_log "$out/serve-ort.log" "listening on http://127.0.0.1:$ort_port"
 
 warm --protocol grpc --raw --url http://127.0.0.1:$echo_port --model mnist
 check_dir=$out/tool-check
@@ -110,17 +114,21 @@ for mode in off on; do
   flags=()
   [ "$mode" = on ] && flags=(--enable_batching=true --batching_parameters_file="$out/batching.json")
   Logging__LogLevel__Default=Warning dotnet "$server_dll" --model_config_file="$PWD/$models_dir/models.json" \
-    --rest_api_port=18501 --port=18500 --listen_address=127.0.0.1 "${flags[@]}" > "$out/server-batching-$mode.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 240); do curl -sf http://127.0.0.1:18501/ready > /dev/null && break; sleep 0.5; done
-  curl -sf http://127.0.0.1:18501/ready > /dev/null || { echo "server did not become ready" >&2; cat "$out/server-batching-$mode.log" >&2; exit 1; }
+    --rest_api_port=$rest_port --port=$grpc_port --listen_address=127.0.0.1 "${flags[@]}" > "$out/server-batching-$mode.log" 2>&1 &
+  server_pid=$!
+  pids+=($server_pid)
+  for _ in $(seq 1 240); do curl -sf http://127.0.0.1:$rest_port/ready > /dev/null && break; sleep 0.5; done
+  # Ready, and ours: the process we started is still running (it exits when its port is taken).
+  if ! curl -sf http://127.0.0.1:$rest_port/ready > /dev/null || ! kill -0 "$server_pid" 2> /dev/null; then
+    echo "server did not become ready" >&2; cat "$out/server-batching-$mode.log" >&2; exit 1
+  fi
   for model in $models; do
-    warm --protocol grpc --raw --url http://127.0.0.1:18500 --model "$model"
-    warm --protocol rest --url http://127.0.0.1:18501 --model "$model"
-    measure "$model" "grpc raw, batching $mode" --protocol grpc --raw --url http://127.0.0.1:18500
-    measure "$model" "tf-grpc tensor_content, batching $mode" --protocol tf-grpc --raw --url http://127.0.0.1:18500
-    measure "$model" "rest v2 json, batching $mode" --protocol rest --url http://127.0.0.1:18501
-    measure "$model" "rest v2 binary, batching $mode" --protocol rest --rest-format binary --url http://127.0.0.1:18501
+    warm --protocol grpc --raw --url http://127.0.0.1:$grpc_port --model "$model"
+    warm --protocol rest --url http://127.0.0.1:$rest_port --model "$model"
+    measure "$model" "grpc raw, batching $mode" --protocol grpc --raw --url http://127.0.0.1:$grpc_port
+    measure "$model" "tf-grpc tensor_content, batching $mode" --protocol tf-grpc --raw --url http://127.0.0.1:$grpc_port
+    measure "$model" "rest v2 json, batching $mode" --protocol rest --url http://127.0.0.1:$rest_port
+    measure "$model" "rest v2 binary, batching $mode" --protocol rest --rest-format binary --url http://127.0.0.1:$rest_port
   done
   stop_all
 done

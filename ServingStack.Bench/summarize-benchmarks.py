@@ -33,7 +33,10 @@ def fmt(value, digits=3):
 
 
 def ratio(a, b):
-    return f"{a / b:.2f}" if a and b else ""
+    if not a or not b:
+        return ""
+    r = a / b
+    return f"{r:.0f}" if r >= 100 else f"{r:.1f}" if r >= 10 else f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"
 
 
 def tool_check(run):

@@ -9,11 +9,10 @@ namespace ServingStack.Bench;
 /// <summary>Picks the command, wires Ctrl+C to a graceful stop, and returns the exit code.</summary>
 public static class BenchApp
 {
-    private static readonly CommandSpec[] Commands =
-    [
-        MakeModelsOptions.Command, RunOptions.Command, InprocOptions.Command,
-        ServeEchoCommand.Command, ServeOrtCommand.Command, MinimalClientCommand.Command,
-    ];
+    private static readonly CommandSpec[] Commands = [MakeModelsOptions.Command, RunOptions.Command, InprocOptions.Command];
+
+    // The floors and the reference client (Baselines/), listed after the commands above.
+    private static readonly CommandSpec[] BaselineCommands = [ServeEchoCommand.Command, ServeOrtCommand.Command, MinimalClientCommand.Command];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -21,7 +20,7 @@ public static class BenchApp
         ConsoleOutput.Configure();
         if (args.Length == 0 || args[0] is "-h" or "--help" or "-?" or "help" && args.Length == 1)
         {
-            HelpWriter.WriteOverview(Console.Out, Commands);
+            HelpWriter.WriteOverview(Console.Out, [.. Commands, .. BaselineCommands]);
             return args.Length == 0 ? ExitCodes.BadArguments : ExitCodes.Success;
         }
 
@@ -61,7 +60,7 @@ public static class BenchApp
 
     private static int Unknown(string command)
     {
-        Console.Error.WriteLine($"Unknown command '{command}'. Commands: {string.Join(", ", Commands.Select(c => c.Name))}. Run '--help' for usage.");
+        Console.Error.WriteLine($"Unknown command '{command}'. Commands: {string.Join(", ", Commands.Concat(BaselineCommands).Select(c => c.Name))}. Run '--help' for usage.");
         return ExitCodes.BadArguments;
     }
 }

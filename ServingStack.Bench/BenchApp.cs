@@ -1,3 +1,4 @@
+using ServingStack.Bench.Baselines;
 using ServingStack.Bench.Cli;
 using ServingStack.Bench.Commands;
 using ServingStack.Bench.Options;
@@ -10,13 +11,16 @@ public static class BenchApp
 {
     private static readonly CommandSpec[] Commands = [MakeModelsOptions.Command, RunOptions.Command, InprocOptions.Command];
 
+    // The floors and the reference client (Baselines/), listed after the commands above.
+    private static readonly CommandSpec[] BaselineCommands = [ServeEchoCommand.Command, ServeOrtCommand.Command, MinimalClientCommand.Command];
+
     public static async Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
         ConsoleOutput.Configure();
         if (args.Length == 0 || args[0] is "-h" or "--help" or "-?" or "help" && args.Length == 1)
         {
-            HelpWriter.WriteOverview(Console.Out, Commands);
+            HelpWriter.WriteOverview(Console.Out, [.. Commands, .. BaselineCommands]);
             return args.Length == 0 ? ExitCodes.BadArguments : ExitCodes.Success;
         }
 
@@ -42,6 +46,9 @@ public static class BenchApp
                 "make-models" => MakeModelsCommand.Execute(rest),
                 "run" => await RunCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
                 "inproc" => await InprocCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
+                "serve-echo" => await ServeEchoCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
+                "serve-ort" => await ServeOrtCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
+                "minimal-client" => await MinimalClientCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
                 _ => Unknown(args[0]),
             };
         }
@@ -53,7 +60,7 @@ public static class BenchApp
 
     private static int Unknown(string command)
     {
-        Console.Error.WriteLine($"Unknown command '{command}'. Commands: {string.Join(", ", Commands.Select(c => c.Name))}. Run '--help' for usage.");
+        Console.Error.WriteLine($"Unknown command '{command}'. Commands: {string.Join(", ", Commands.Concat(BaselineCommands).Select(c => c.Name))}. Run '--help' for usage.");
         return ExitCodes.BadArguments;
     }
 }

@@ -14,7 +14,7 @@ public static class HelpWriter
         writer.WriteLine("Commands:");
         foreach (var command in commands)
         {
-            writer.WriteLine($"  {command.Name,-12} {command.Summary}");
+            writer.WriteLine($"  {command.Name,-15} {command.Summary}");
         }
 
         writer.WriteLine();

@@ -58,19 +58,38 @@ public static class RunCommand
             var rows = (int)inputs[0].Rows;
 
             IProbedTarget target;
+            IProbedTarget? reference = null;
             string endpoint;
             int bodyBytes;
             if (http is not null)
             {
-                var body = options.RestFormat == RestFormat.V2 ? RequestEncoder.OpenInferenceJson(inputs) : RequestEncoder.TfServingRowsJson(inputs);
-                var rest = new RestTarget(http, url, options.Model, options.Version, options.RestFormat, body, rows, options.Concurrency.Max());
+                var headerLength = 0;
+                var body = options.RestFormat switch
+                {
+                    RestFormat.V2 => RequestEncoder.OpenInferenceJson(inputs),
+                    RestFormat.Binary => RequestEncoder.OpenInferenceBinary(inputs, [.. signature.Outputs.Select(o => o.Name)], out headerLength),
+                    _ => RequestEncoder.TfServingRowsJson(inputs),
+                };
+                var rest = new RestTarget(http, url, options.Model, options.Version, options.RestFormat, body, rows, options.Concurrency.Max(),
+                    options.RestFormat == RestFormat.Binary ? headerLength : null);
                 (target, endpoint, bodyBytes) = (rest, "POST " + rest.Endpoint, rest.BodyBytes);
+                if (options.RestFormat == RestFormat.Binary)
+                {
+                    reference = new RestTarget(http, url, options.Model, options.Version, RestFormat.V2, RequestEncoder.OpenInferenceJson(inputs), rows, 1);
+                }
             }
-            else
+            else if (options.Protocol == BenchProtocol.Grpc)
             {
                 var request = RequestEncoder.Grpc(options.Model, options.Version, inputs, options.Raw);
                 var grpc = new GrpcTarget(channel!, request, rows, options.RequestTimeout);
                 (target, endpoint, bodyBytes) = (grpc, $"gRPC ModelInfer at {url}", grpc.BodyBytes);
+            }
+            else
+            {
+                var request = RequestEncoder.TfServingPredict(options.Model, options.Version, inputs, options.Raw);
+                var tf = new TfServingGrpcTarget(channel!, request, rows, options.RequestTimeout);
+                (target, endpoint, bodyBytes) = (tf, $"TF Serving gRPC Predict at {url}", tf.BodyBytes);
+                reference = new GrpcTarget(channel!, RequestEncoder.Grpc(options.Model, options.Version, inputs, raw: true), rows, options.RequestTimeout);
             }
 
             ConsoleOutput.Info($"{options.ProtocolName}: {endpoint} · model {signature.Name} (versions {string.Join(", ", signature.Versions)})");
@@ -78,20 +97,32 @@ public static class RunCommand
                 $"inputs: {string.Join("; ", inputs)} · {bodyBytes:N0} bytes per request · label '{label}'"));
             notes.ForEach(ConsoleOutput.Warning);
 
-            if (await target.ProbeAsync(cancellationToken).ConfigureAwait(false) is { } problem)
+            var probe = await target.ProbeAsync(cancellationToken).ConfigureAwait(false);
+            if (probe.Problem is { } problem)
             {
                 ConsoleOutput.Error("The first request failed, so no load was run: " + problem);
+                return ExitCodes.Failure;
+            }
+
+            if (reference is not null && await CheckAgainstAsync(reference, probe, cancellationToken).ConfigureAwait(false) is { } mismatch)
+            {
+                ConsoleOutput.Error($"The first request's outputs are wrong, so no load was run: {mismatch}");
                 return ExitCodes.Failure;
             }
 
             var records = new List<ResultRecord>();
             foreach (var concurrency in options.Concurrency)
             {
-                var runner = new ClosedLoopRunner(target, new LoadStep(concurrency, options.Load.Warmup, options.Load.Duration, options.Load.MaxRequests));
+                var runner = new ClosedLoopRunner(target, new LoadStep(concurrency, options.Load.Warmup, options.Load.Duration, options.Load.MaxRequests)
+                {
+                    RequestTimeout = options.RequestTimeout,
+                });
                 var measurement = await ConsoleOutput.TrackAsync($"concurrency {concurrency}", runner.Snapshot, runner.RunAsync(cancellationToken)).ConfigureAwait(false);
                 var record = ResultRecord.From(measurement, ResultRecord.ServerMode, options.ProtocolName, options.Model, options.Version, label, url.ToString(), rows);
                 records.Add(record);
                 ConsoleOutput.StepDone(record);
+                ConsoleOutput.Info(string.Create(CultureInfo.InvariantCulture,
+                    $"    load tool CPU {measurement.ClientCpuPerRequest.TotalMicroseconds:0.0} µs per request"));
                 if (measurement.Interrupted)
                 {
                     break;
@@ -111,6 +142,33 @@ public static class RunCommand
             http?.Dispose();
             channel?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Compares the probe's outputs with the same inputs sent through <paramref name="reference"/> (Open Inference JSON
+    /// for binary tensors, Open Inference gRPC raw contents for TF Serving's Predict): null when every element agrees.
+    /// </summary>
+    private static async Task<string?> CheckAgainstAsync(IProbedTarget reference, ProbeResult probe, CancellationToken cancellationToken)
+    {
+        var expected = await reference.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        if (expected.Problem is { } problem)
+        {
+            return "the reference request failed: " + problem;
+        }
+
+        if (expected.Outputs is null || probe.Outputs is null)
+        {
+            return "outputs could not be decoded";
+        }
+
+        var difference = OutputDecoder.Compare(expected.Outputs, probe.Outputs);
+        if (difference is null)
+        {
+            ConsoleOutput.Info($"outputs checked: {probe.Outputs.Count} output(s), every element equal to the {(reference is GrpcTarget ? "Open Inference gRPC" : "Open Inference JSON")} answer");
+            return null;
+        }
+
+        return $"{difference} (reference: the same inputs over {(reference is GrpcTarget ? "Open Inference gRPC" : "Open Inference JSON")})";
     }
 
     /// <summary>Success unless interrupted, or a step had no successful request at all.</summary>

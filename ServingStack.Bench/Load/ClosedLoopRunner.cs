@@ -7,6 +7,9 @@ namespace ServingStack.Bench.Load;
 /// Runs one step as a closed loop: <see cref="LoadStep.Concurrency"/> workers each send a request, wait for its answer
 /// and send the next, first for the warm-up (not recorded), then for the duration. A request is measured when it
 /// starts after the warm-up; no request starts after the duration or beyond --max-requests, so every loop ends.
+/// Per-request timeouts are enforced by one watchdog per step, not by a timer or deadline per request: a deadline is
+/// sent to the server (gRPC's grpc-timeout) and makes both sides arm a timer per call, work that a plain client does
+/// not cause and that would be measured as the server's.
 /// </summary>
 public sealed class ClosedLoopRunner
 {
@@ -62,11 +65,19 @@ public sealed class ClosedLoopRunner
 
     public async Task<StepMeasurement> RunAsync(CancellationToken cancellationToken)
     {
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         _startTimestamp = Stopwatch.GetTimestamp();
         _measureStart = _startTimestamp + ToTimestampTicks(_step.Warmup);
         _measureEnd = _measureStart + ToTimestampTicks(_step.Duration);
         _started = true;
 
+        using var watchdogStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        foreach (var worker in _workers)
+        {
+            worker.Renew(cancellationToken);
+        }
+
+        var watchdog = _step.RequestTimeout == Timeout.InfiniteTimeSpan ? Task.CompletedTask : WatchdogAsync(watchdogStop.Token);
         var tasks = new Task[_workers.Length];
         for (var i = 0; i < tasks.Length; i++)
         {
@@ -85,17 +96,25 @@ public sealed class ClosedLoopRunner
         finally
         {
             _finished = true;
+            await watchdogStop.CancelAsync().ConfigureAwait(false);
+            await watchdog.ConfigureAwait(false);
+            foreach (var worker in _workers)
+            {
+                worker.Dispose();
+            }
         }
 
+        var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
         var latency = new LatencyHistogram();
         var errorsByKind = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        long requests = 0, errors = 0, lastCompletion = 0;
+        long requests = 0, errors = 0, warmups = 0, lastCompletion = 0;
         var hitMax = false;
         foreach (var worker in _workers)
         {
             latency.Add(worker.Latency);
             requests += worker.Completed;
             errors += worker.Failed;
+            warmups += worker.WarmupCompleted;
             lastCompletion = Math.Max(lastCompletion, worker.LastCompletion);
             hitMax |= worker.HitMaxRequests;
             foreach (var (kind, count) in worker.ErrorsByKind)
@@ -115,6 +134,7 @@ public sealed class ClosedLoopRunner
             ErrorsByKind = errorsByKind,
             HitMaxRequests = hitMax,
             Interrupted = cancellationToken.IsCancellationRequested,
+            ClientCpuPerRequest = requests + warmups > 0 ? cpu / (requests + warmups) : TimeSpan.Zero,
         };
     }
 
@@ -150,14 +170,24 @@ public sealed class ClosedLoopRunner
                 break;
             }
 
+            if (worker.Token.IsCancellationRequested)
+            {
+                worker.Renew(cancellationToken);
+            }
+
             RequestOutcome outcome;
+            Volatile.Write(ref worker.InFlightSince, begin);
             try
             {
-                outcome = await _target.SendAsync(index, cancellationToken).ConfigureAwait(false);
+                outcome = await _target.SendAsync(index, worker.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 break;
+            }
+            catch (OperationCanceledException) when (worker.Token.IsCancellationRequested)
+            {
+                outcome = RequestOutcome.Failed("timeout");
             }
             catch (Exception ex)
             {
@@ -165,6 +195,7 @@ public sealed class ClosedLoopRunner
             }
 
             var end = Stopwatch.GetTimestamp();
+            Volatile.Write(ref worker.InFlightSince, 0);
             if (!measured)
             {
                 Volatile.Write(ref worker.WarmupCompleted, worker.WarmupCompleted + 1);
@@ -186,9 +217,36 @@ public sealed class ClosedLoopRunner
         }
     }
 
-    /// <summary>One worker's counters, written only by that worker; totals are read with Volatile.</summary>
-    private sealed class Worker
+    /// <summary>Cancels the token of every worker whose request has run longer than the step's timeout.</summary>
+    private async Task WatchdogAsync(CancellationToken stop)
     {
+        var limit = ToTimestampTicks(_step.RequestTimeout);
+        var period = TimeSpan.FromTicks(Math.Clamp(_step.RequestTimeout.Ticks / 10, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerSecond / 4));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                var now = Stopwatch.GetTimestamp();
+                foreach (var worker in _workers)
+                {
+                    var since = Volatile.Read(ref worker.InFlightSince);
+                    if (since != 0 && now - since > limit)
+                    {
+                        worker.CancelCurrent();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One worker's counters, written only by that worker; totals are read with Volatile.</summary>
+    private sealed class Worker : IDisposable
+    {
+        private CancellationTokenSource? _requests;
         public readonly LatencyHistogram Latency = new();
         public readonly Dictionary<string, long> ErrorsByKind = new(StringComparer.Ordinal);
         public long Completed;
@@ -196,5 +254,34 @@ public sealed class ClosedLoopRunner
         public long WarmupCompleted;
         public long LastCompletion;
         public bool HitMaxRequests;
+
+        /// <summary>When the request in flight started (Stopwatch ticks); 0 between requests.</summary>
+        public long InFlightSince;
+
+        /// <summary>The token its requests run under: the run's, plus the watchdog's cancel.</summary>
+        public CancellationToken Token { get; private set; }
+
+        /// <summary>A fresh token after a timeout cancelled the last one (or before the first request).</summary>
+        public void Renew(CancellationToken run)
+        {
+            var previous = _requests;
+            _requests = CancellationTokenSource.CreateLinkedTokenSource(run);
+            Token = _requests.Token;
+            previous?.Dispose();
+        }
+
+        public void CancelCurrent()
+        {
+            try
+            {
+                _requests?.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The worker renewed its token meanwhile: that request is over.
+            }
+        }
+
+        public void Dispose() => _requests?.Dispose();
     }
 }

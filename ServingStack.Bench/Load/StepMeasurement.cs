@@ -29,6 +29,12 @@ public sealed class StepMeasurement
     /// <summary>Whether Ctrl+C stopped it.</summary>
     public required bool Interrupted { get; init; }
 
+    /// <summary>
+    /// This process's CPU time over the whole step (warm-up included) per request answered in it: what the load tool
+    /// itself costs per request, which on a small box is taken from the server it measures.
+    /// </summary>
+    public TimeSpan ClientCpuPerRequest { get; init; }
+
     public double RequestsPerSecond => Elapsed > TimeSpan.Zero ? (Requests - Errors) / Elapsed.TotalSeconds : 0;
 
     public double RowsPerSecond => Elapsed > TimeSpan.Zero ? Rows / Elapsed.TotalSeconds : 0;

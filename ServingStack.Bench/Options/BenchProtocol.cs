@@ -5,4 +5,7 @@ public enum BenchProtocol
 {
     Rest,
     Grpc,
+
+    /// <summary>TF Serving's gRPC PredictionService/Predict.</summary>
+    TfGrpc,
 }

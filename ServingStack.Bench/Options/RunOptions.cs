@@ -12,24 +12,26 @@ public sealed record RunOptions
     {
         ["rest"] = BenchProtocol.Rest,
         ["grpc"] = BenchProtocol.Grpc,
+        ["tf-grpc"] = BenchProtocol.TfGrpc,
     };
 
     private static readonly Dictionary<string, RestFormat> RestFormats = new(StringComparer.Ordinal)
     {
         ["v2"] = RestFormat.V2,
         ["tf"] = RestFormat.Tf,
+        ["binary"] = RestFormat.Binary,
     };
 
     public static CommandSpec Command { get; } = new(
         "run",
         "Closed-loop load against a server (REST or gRPC) at each concurrency; latency percentiles and throughput.",
         [
-            new("protocol", "rest|grpc", "Protocol to load the server with", "rest"),
+            new("protocol", "rest|grpc|tf-grpc", "Protocol: REST, Open Inference gRPC ModelInfer, or TF Serving gRPC Predict", "rest"),
             new("url", "URL", "Server address; must be loopback", "http://127.0.0.1:8501 (rest), http://127.0.0.1:8500 (grpc)"),
             new("model", "NAME", "Model to infer with (required)"),
             new("version", "V", "Model version; without it the server picks the newest"),
-            new("rest-format", "v2|tf", "REST body: Open Inference v2 infer, or TF Serving :predict row format", "v2"),
-            new("raw", null, "gRPC: send raw_input_contents instead of typed contents"),
+            new("rest-format", "v2|binary|tf", "REST body: Open Inference v2 JSON, v2 with binary tensors (Triton's extension), or TF Serving :predict rows", "v2"),
+            new("raw", null, "gRPC: raw_input_contents instead of typed contents; tf-grpc: tensor_content instead of typed *_val"),
             new("rows-per-request", "N", "Rows (dim 0) per request, replacing the model's -1 batch dimension", "1"),
             new("input", "random|PATH", "Random input of the model's shape, or a JSON file holding an Open Inference body {\"inputs\":[...]}", RandomInput),
             new("concurrency", "LIST", "Concurrent workers, one step each: 1,8,32", "1"),
@@ -40,6 +42,8 @@ public sealed record RunOptions
             "run --protocol rest --url http://127.0.0.1:8501 --model mnist --concurrency 1,8,32 --duration 10s",
             "run --protocol rest --rest-format tf --model mnist --rows-per-request 8 --label \"tf rows\"",
             "run --protocol grpc --url http://127.0.0.1:8500 --model wide --raw --concurrency 1,4,16 --label \"batching on\"",
+            "run --protocol tf-grpc --raw --url http://127.0.0.1:8500 --model mnist --label \"tf serving tensor_content\"",
+            "run --protocol rest --rest-format binary --model mnist --concurrency 1,8",
         ]);
 
     public BenchProtocol Protocol { get; init; } = BenchProtocol.Rest;
@@ -69,10 +73,16 @@ public sealed record RunOptions
 
     public LoadOptions Load { get; init; } = new();
 
-    /// <summary>The protocol as results name it: rest-v2, rest-tf, grpc-typed or grpc-raw.</summary>
-    public string ProtocolName => Protocol == BenchProtocol.Rest
-        ? (RestFormat == RestFormat.V2 ? "rest-v2" : "rest-tf")
-        : (Raw ? "grpc-raw" : "grpc-typed");
+    /// <summary>
+    /// The protocol as results name it: rest-v2, rest-binary, rest-tf, grpc-typed, grpc-raw, tf-grpc-typed or
+    /// tf-grpc-content.
+    /// </summary>
+    public string ProtocolName => Protocol switch
+    {
+        BenchProtocol.Rest => RestFormat switch { RestFormat.V2 => "rest-v2", RestFormat.Binary => "rest-binary", _ => "rest-tf" },
+        BenchProtocol.Grpc => Raw ? "grpc-raw" : "grpc-typed",
+        _ => Raw ? "tf-grpc-content" : "tf-grpc-typed",
+    };
 
     /// <summary>Reads the options; syntax errors go to <paramref name="args"/>'s errors.</summary>
     public static RunOptions Bind(ParsedArguments args)

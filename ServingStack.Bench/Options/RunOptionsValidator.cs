@@ -17,7 +17,7 @@ public static partial class RunOptionsValidator
                 errors.Add($"Option '--url' must be the server's base address (scheme, host, port), not '{options.Url}'.");
             }
 
-            if (options.Protocol == BenchProtocol.Grpc && options.Url.Scheme == Uri.UriSchemeHttps)
+            if (options.Protocol != BenchProtocol.Rest && options.Url.Scheme == Uri.UriSchemeHttps)
             {
                 errors.Add("Option '--url' must use http:// for gRPC: the server speaks HTTP/2 without TLS (h2c).");
             }
@@ -38,14 +38,14 @@ public static partial class RunOptionsValidator
             errors.Add($"Option '--version' must be a positive whole number, not '{options.Version}'.");
         }
 
-        if (options.Protocol == BenchProtocol.Grpc && options.RestFormatGiven)
+        if (options.Protocol != BenchProtocol.Rest && options.RestFormatGiven)
         {
             errors.Add("Option '--rest-format' only applies to '--protocol rest'.");
         }
 
         if (options.Protocol == BenchProtocol.Rest && options.Raw)
         {
-            errors.Add("Option '--raw' only applies to '--protocol grpc' (REST bodies are JSON).");
+            errors.Add("Option '--raw' only applies to '--protocol grpc' and 'tf-grpc' (for REST binary tensors use '--rest-format binary').");
         }
 
         if (!string.Equals(options.Input, RunOptions.RandomInput, StringComparison.OrdinalIgnoreCase) && !File.Exists(options.Input))

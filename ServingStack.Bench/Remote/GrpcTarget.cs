@@ -43,7 +43,8 @@ public sealed class GrpcTarget : IProbedTarget
 
     public async ValueTask<RequestOutcome> SendAsync(int worker, CancellationToken cancellationToken)
     {
-        using var call = _invoker.AsyncUnaryCall(ModelInfer, null, new CallOptions(deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken), _body);
+        // No deadline: the runner's watchdog enforces --timeout through the token, so the server sees no grpc-timeout.
+        using var call = _invoker.AsyncUnaryCall(ModelInfer, null, new CallOptions(cancellationToken: cancellationToken), _body);
         try
         {
             await call.ResponseAsync.ConfigureAwait(false);
@@ -59,18 +60,33 @@ public sealed class GrpcTarget : IProbedTarget
         }
     }
 
-    public async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    public async Task<ProbeResult> ProbeAsync(CancellationToken cancellationToken)
     {
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
         try
         {
             var response = await client.ModelInferAsync(_request, deadline: DateTime.UtcNow + _timeout, cancellationToken: cancellationToken)
                 .ResponseAsync.ConfigureAwait(false);
-            return response.Outputs.Count > 0 ? null : "ModelInfer answered without outputs.";
+            if (response.Outputs.Count == 0)
+            {
+                return ProbeResult.Failed("ModelInfer answered without outputs.");
+            }
+
+            var outputs = new DecodedTensor[response.Outputs.Count];
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                outputs[i] = OutputDecoder.FromModelInfer(response, i);
+            }
+
+            return ProbeResult.Succeeded(outputs);
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return $"gRPC ModelInfer at {_channel.Target} failed: {ex.StatusCode} {ex.Status.Detail}";
+            return ProbeResult.Failed($"gRPC ModelInfer at {_channel.Target} failed: {ex.StatusCode} {ex.Status.Detail}");
+        }
+        catch (InvalidDataException ex)
+        {
+            return ProbeResult.Failed($"gRPC ModelInfer answered outputs the tool cannot read: {ex.Message}");
         }
     }
 }

@@ -4,6 +4,8 @@ using System.Text.Json;
 using Google.Protobuf;
 using ServingStack.Bench.Inputs;
 using ServingStack.Inference.Protocols.OpenInference.Grpc;
+using Tensorflow;
+using Tensorflow.Serving;
 
 namespace ServingStack.Bench.Remote;
 
@@ -121,6 +123,105 @@ public static class RequestEncoder
         return request;
     }
 
+    /// <summary>
+    /// Open Inference REST with Triton's binary tensor extension: a JSON header naming each input with
+    /// <c>parameters.binary_data_size</c> and asking for every output with <c>binary_data: true</c>, followed by the
+    /// inputs' raw bytes in order. <paramref name="headerLength"/> is what <c>Inference-Header-Content-Length</c> says.
+    /// </summary>
+    public static byte[] OpenInferenceBinary(IReadOnlyList<InputTensor> inputs, IReadOnlyList<string> outputs, out int headerLength)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var raw = inputs.Select(RawBytes).ToArray();
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("inputs");
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", inputs[i].Name);
+                writer.WriteStartArray("shape");
+                foreach (var dim in inputs[i].Shape)
+                {
+                    writer.WriteNumberValue(dim);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteString("datatype", inputs[i].Datatype);
+                writer.WriteStartObject("parameters");
+                writer.WriteNumber("binary_data_size", raw[i].Length);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("outputs");
+            foreach (var output in outputs)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", output);
+                writer.WriteStartObject("parameters");
+                writer.WriteBoolean("binary_data", true);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        headerLength = checked((int)buffer.Length);
+        foreach (var bytes in raw)
+        {
+            buffer.Write(bytes);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// A TF Serving gRPC PredictRequest: each input a TensorProto with its raw little-endian bytes in
+    /// <c>tensor_content</c> when <paramref name="tensorContent"/> is set (BYTES inputs always use <c>string_val</c>), else
+    /// in the typed <c>*_val</c> field of its dtype.
+    /// </summary>
+    public static PredictRequest TfServingPredict(string model, string? version, IReadOnlyList<InputTensor> inputs, bool tensorContent)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var request = new PredictRequest { ModelSpec = new ModelSpec { Name = model } };
+        if (version is not null)
+        {
+            request.ModelSpec.Version = long.Parse(version, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        foreach (var input in inputs)
+        {
+            var tensor = new TensorProto { Dtype = TensorFlowTypes.FromDatatype(input.Datatype), TensorShape = new TensorShapeProto() };
+            foreach (var dim in input.Shape)
+            {
+                tensor.TensorShape.Dim.Add(new TensorShapeProto.Types.Dim { Size = dim });
+            }
+
+            if (input.Strings is { } strings)
+            {
+                tensor.StringVal.Add(strings.Select(ByteString.CopyFromUtf8));
+            }
+            else if (tensorContent)
+            {
+                tensor.TensorContent = UnsafeByteOperations.UnsafeWrap(RawBytes(input));
+            }
+            else
+            {
+                TypedTfValues(input, tensor);
+            }
+
+            request.Inputs.Add(input.Name, tensor);
+        }
+
+        return request;
+    }
+
     /// <summary>The raw little-endian bytes of <paramref name="input"/>, as raw_input_contents carries them.</summary>
     public static byte[] RawBytes(InputTensor input)
     {
@@ -194,6 +295,23 @@ public static class RequestEncoder
         }
 
         return contents;
+    }
+
+    private static void TypedTfValues(InputTensor input, TensorProto tensor)
+    {
+        var numbers = input.Numbers!;
+        switch (input.Datatype)
+        {
+            case Datatypes.Fp32: tensor.FloatVal.Add(numbers.Select(n => (float)n)); break;
+            case Datatypes.Fp64: tensor.DoubleVal.Add(numbers); break;
+            case "INT64": tensor.Int64Val.Add(numbers.Select(n => (long)n)); break;
+            case "UINT32": tensor.Uint32Val.Add(numbers.Select(n => (uint)n)); break;
+            case "UINT64": tensor.Uint64Val.Add(numbers.Select(n => (ulong)n)); break;
+            case Datatypes.Bool: tensor.BoolVal.Add(numbers.Select(n => n != 0)); break;
+            case Datatypes.Fp16: tensor.HalfVal.Add(numbers.Select(n => (int)BitConverter.HalfToUInt16Bits((Half)n))); break;
+            case Datatypes.Bf16: tensor.HalfVal.Add(numbers.Select(n => (int)(BitConverter.SingleToUInt32Bits((float)n) >> 16))); break;
+            default: tensor.IntVal.Add(numbers.Select(n => (int)n)); break;
+        }
     }
 
     private static void WriteRow(Utf8JsonWriter writer, InputTensor input, int row)

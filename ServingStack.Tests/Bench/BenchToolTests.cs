@@ -72,6 +72,61 @@ public sealed class BenchToolTests : IDisposable
         Assert.Equal("0", row["errors"]);
     }
 
+    [Theory]
+    [InlineData(true, "tf-grpc-content")]
+    [InlineData(false, "tf-grpc-typed")]
+    public async Task Tf_serving_grpc_run_checks_its_outputs_against_open_inference_then_measures_without_errors(bool tensorContent, string protocol)
+    {
+        _repo.AddMlp("mnist", 1, seed: MlpWeights.DefaultSeed);
+        await using var server = await InferenceServer.StartReadyAsync("--model_name=mnist", $"--model_base_path={_repo.ModelPath("mnist")}");
+
+        string[] args = ["run", "--protocol", "tf-grpc", "--url", server.GrpcAddress.ToString(), "--model", "mnist",
+            "--concurrency", "2", "--duration", "1s", "--warmup", "0s", "--output", OutputDirectory];
+        var result = await BenchProcess.RunAsync(tensorContent ? [.. args, "--raw"] : args);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("outputs checked: 1 output(s), every element equal to the Open Inference gRPC answer", result.StdOut);
+        var row = Assert.Single(ReadCsv(Path.Combine(OutputDirectory, "results.csv")));
+        Assert.Equal(protocol, row["protocol"]);
+        Assert.True(long.Parse(row["requests"], CultureInfo.InvariantCulture) > 0, result.ToString());
+        Assert.Equal("0", row["errors"]);
+    }
+
+    [Fact]
+    public async Task Rest_binary_run_checks_its_outputs_against_open_inference_json_then_measures_without_errors()
+    {
+        _repo.AddMlp("mnist", 1, seed: MlpWeights.DefaultSeed);
+        await using var server = await InferenceServer.StartReadyAsync("--model_name=mnist", $"--model_base_path={_repo.ModelPath("mnist")}");
+
+        var result = await BenchProcess.RunAsync(
+            "run", "--protocol", "rest", "--rest-format", "binary", "--url", server.Address.ToString(), "--model", "mnist",
+            "--concurrency", "2", "--duration", "1s", "--warmup", "0s", "--output", OutputDirectory);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("outputs checked: 1 output(s), every element equal to the Open Inference JSON answer", result.StdOut);
+        Assert.Contains("3,305 bytes per request", result.StdOut); // JSON header + 784 × 4 raw bytes, not JSON numbers
+        var row = Assert.Single(ReadCsv(Path.Combine(OutputDirectory, "results.csv")));
+        Assert.Equal("rest-binary", row["protocol"]);
+        Assert.True(long.Parse(row["requests"], CultureInfo.InvariantCulture) > 0, result.ToString());
+        Assert.Equal("0", row["errors"]);
+    }
+
+    [Fact]
+    public async Task Tf_serving_grpc_run_against_a_server_without_that_service_fails_before_any_load()
+    {
+        var modelFile = _repo.AddMlp("mnist", 1, seed: MlpWeights.DefaultSeed);
+        await using var baseline = await BaselineProcess.StartAsync("serve-ort", modelFile);
+
+        var result = await BenchProcess.RunAsync(
+            "run", "--protocol", "tf-grpc", "--raw", "--url", baseline.Address.ToString(), "--model", "mnist",
+            "--duration", "1s", "--warmup", "0s", "--output", OutputDirectory);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("The first request failed, so no load was run: TF Serving gRPC Predict", result.StdErr);
+        Assert.Contains("Unimplemented", result.StdErr);
+        Assert.False(File.Exists(Path.Combine(OutputDirectory, "results.csv")), result.ToString());
+    }
+
     [Fact]
     public async Task Inproc_measures_each_batch_size_and_appends_to_earlier_results()
     {
@@ -133,6 +188,9 @@ public sealed class BenchToolTests : IDisposable
     [InlineData("run", "--concurrency")]
     [InlineData("inproc", "--batch-sizes")]
     [InlineData("make-models", "--output")]
+    [InlineData("serve-echo", "--model-file")]
+    [InlineData("serve-ort", "--port")]
+    [InlineData("minimal-client", "--duration")]
     public async Task Each_command_has_help(string command, string option)
     {
         var result = await BenchProcess.RunAsync(command, "--help");

@@ -1,3 +1,4 @@
+using ServingStack.Bench.Baselines;
 using ServingStack.Bench.Cli;
 using ServingStack.Bench.Commands;
 using ServingStack.Bench.Options;
@@ -8,7 +9,7 @@ namespace ServingStack.Bench;
 /// <summary>Picks the command, wires Ctrl+C to a graceful stop, and returns the exit code.</summary>
 public static class BenchApp
 {
-    private static readonly CommandSpec[] Commands = [MakeModelsOptions.Command, RunOptions.Command, InprocOptions.Command];
+    private static readonly CommandSpec[] Commands = [MakeModelsOptions.Command, RunOptions.Command, InprocOptions.Command, YarpBaselineCommand.Command];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -42,6 +43,7 @@ public static class BenchApp
                 "make-models" => MakeModelsCommand.Execute(rest),
                 "run" => await RunCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
                 "inproc" => await InprocCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
+                "serve-yarp" => await YarpBaselineCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
                 _ => Unknown(args[0]),
             };
         }

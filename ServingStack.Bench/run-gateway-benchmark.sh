@@ -8,7 +8,9 @@
 # Installs Debian's nginx when missing (needs root and apt).
 # Usage: bash ServingStack.Bench/run-gateway-benchmark.sh [duration, default 5s] [concurrency, default 1,8,32] [reps, default 3]
 # Environment: GATEWAY_VARIANTS="label=path/to/ServingStack.Gateway.dll ..." adds other gateway builds (before/after
-# comparisons in one run); GATEWAY_SPLIT=1 gives every gateway a split of mnist (stable 90 / canary 10, both on the
+# comparisons in one run), each with the environment in GATEWAY_ENV_<label> ("NAME=value ...") if set, e.g.
+# GATEWAY_VARIANTS="nospin=ServingStack.Gateway/bin/Release/net10.0/ServingStack.Gateway.dll"
+# GATEWAY_ENV_nospin="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"; GATEWAY_SPLIT=1 gives every gateway a split of mnist (stable 90 / canary 10, both on the
 # one server) so the split, its metrics and canary analysis are on the measured path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,10 +20,10 @@ concurrency=${2:-1,8,32}
 reps=${3:-3}
 out=bench-results/gateway-$(date -u +%Y%m%dT%H%M%SZ)
 models_dir=bench-models
-server_port=18501
-gateway_port=18601
-yarp_port=18801
-nginx_port=18701
+server_port=28501
+gateway_port=28601
+yarp_port=28801
+nginx_port=28701
 mkdir -p "$out"
 out=$PWD/$out
 
@@ -62,7 +64,7 @@ cpu_ticks() { # $1: pid
 
 export Logging__LogLevel__Default=Warning
 dotnet ServingStack.Inference/bin/Release/net10.0/ServingStack.Inference.dll --model_config_file="$PWD/$models_dir/models.json" \
-  --rest_api_port=$server_port --port=18500 --listen_address=127.0.0.1 > "$out/server.log" 2>&1 &
+  --rest_api_port=$server_port --port=28500 --listen_address=127.0.0.1 > "$out/server.log" 2>&1 &
 pids+=($!)
 wait_ready "http://127.0.0.1:$server_port/v2/models/mnist/ready" "$out/server.log"
 
@@ -72,7 +74,8 @@ target_port[direct]=$server_port
 target_pid[direct]=""
 
 start_gateway() { # $1: label, $2: dll, $3: REST port
-  local split=()
+  local split=() extra_name="GATEWAY_ENV_$1"
+  read -r -a extra <<< "${!extra_name:-}"
   if [ "${GATEWAY_SPLIT:-0}" = 1 ]; then
     split=(ReverseProxy__Clusters__canary__Destinations__a__Address="http://127.0.0.1:$server_port"
       Gateway__Splits__mnist__Targets__0__Name=stable Gateway__Splits__mnist__Targets__0__Cluster=inference Gateway__Splits__mnist__Targets__0__Weight=90
@@ -81,7 +84,7 @@ start_gateway() { # $1: label, $2: dll, $3: REST port
   env ReverseProxy__Routes__all__ClusterId=inference \
     ReverseProxy__Routes__all__Match__Path='{**catch-all}' \
     ReverseProxy__Clusters__inference__Destinations__a__Address="http://127.0.0.1:$server_port" \
-    "${split[@]}" \
+    "${split[@]}" "${extra[@]}" \
     Gateway__ListenAddress=127.0.0.1 Gateway__RestPort="$3" Gateway__GrpcPort=$(($3 + 1000)) \
     dotnet "$2" > "$out/$1.log" 2>&1 &
   pids+=($!)
@@ -142,7 +145,7 @@ for rep in $(seq 1 "$reps"); do
       after=$([ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
       # results.csv: requests is column 9, rps 13, p50 16.
       read -r requests rps p50 < <(awk -F, 'NR == 2 {print $9, $13, $16}' "$step/results.csv")
-      cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", n > 0 && t > 0 ? t / hz * 1e6 / n : 0}')
+      cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", ((n > 0 && t > 0) ? t / hz * 1e6 / n : 0)}')
       echo "$rep,$target,$c,$requests,$rps,$p50,$cpu" | tee -a "$out/summary.csv"
     done
   done

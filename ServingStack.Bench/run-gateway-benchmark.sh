@@ -92,7 +92,9 @@ start_gateway() { # $1: label, $2: dll, $3: REST port
   wait_ready "http://127.0.0.1:$3/v2/models/mnist/ready" "$out/$1.log"
 }
 
-$bench serve-yarp --upstream "http://127.0.0.1:$server_port" --port $yarp_port > "$out/yarp.log" 2>&1 &
+# A bare YARP host as a user's first one runs: the Web SDK's default, server GC (YARP_ENV adds or overrides settings).
+read -r -a yarp_env <<< "${YARP_ENV:-}"
+env DOTNET_gcServer=1 "${yarp_env[@]}" $bench serve-yarp --upstream "http://127.0.0.1:$server_port" --port $yarp_port > "$out/yarp.log" 2>&1 &
 pids+=($!)
 targets+=(yarp); target_port[yarp]=$yarp_port; target_pid[yarp]=$!
 wait_ready "http://127.0.0.1:$yarp_port/v2/models/mnist/ready" "$out/yarp.log"

@@ -135,7 +135,10 @@ wait_ready "http://127.0.0.1:$nginx_port/v2/models/mnist/ready" "$out/nginx.log"
 echo "rep,target,concurrency,requests,rps,p50_ms,cpu_us_per_request" > "$out/summary.csv"
 for rep in $(seq 1 "$reps"); do
   for c in ${concurrency//,/ }; do
-    for target in "${targets[@]}"; do
+    # Each repetition starts one target further on, so that no target always runs right after another.
+    n=${#targets[@]}
+    for i in $(seq 0 $((n - 1))); do
+      target=${targets[$(((i + rep - 1) % n))]}
       url="http://127.0.0.1:${target_port[$target]}"
       $bench run --protocol rest --url "$url" --model mnist --concurrency "$c" --duration 2s --warmup 0s \
         --output "$out/warmup" --label "$target" > /dev/null
@@ -161,17 +164,21 @@ for key in {(r["target"], int(r["concurrency"])) for r in rows}:
     picked = [r for r in rows if (r["target"], int(r["concurrency"])) == key]
     med[key] = (statistics.median(float(r["rps"]) for r in picked), statistics.median(float(r["cpu_us_per_request"]) for r in picked), len(picked))
 targets = list(dict.fromkeys(r["target"] for r in rows))
+# Ratios are paired: each repetition's value over bare YARP's (or nginx's) in the same repetition, then the median of
+# those, so that load drifting between repetitions cancels out as far as it can.
+def paired(target, base, c, field):
+    by_rep = {(r["rep"], r["target"]): float(r[field]) for r in rows if int(r["concurrency"]) == c}
+    ratios = [by_rep[(rep, target)] / by_rep[(rep, base)] for rep in {r["rep"] for r in rows}
+              if (rep, target) in by_rep and by_rep.get((rep, base))]
+    return f"{statistics.median(ratios):.2f}" if ratios else ""
 print("| target | conc | req/s (median) | proxy CPU µs/request (median) | req/s ÷ bare YARP | CPU ÷ bare YARP | CPU ÷ nginx | reps |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for c in sorted({k[1] for k in med}):
-    yarp, nginx = med.get(("yarp", c)), med.get(("nginx", c))
     for t in targets:
         rps, cpu, n = med[(t, c)]
-        ratio = lambda a, b: f"{a / b:.2f}" if b else ""
         proxy = t != "direct"
-        print(f"| {t} | {c} | {rps:,.0f} | {cpu:.0f} | {ratio(rps, yarp[0]) if yarp else ''} | "
-              f"{ratio(cpu, yarp[1]) if yarp and proxy else ''} | {ratio(cpu, nginx[1]) if nginx and proxy else ''} | {n} |"
-              if proxy else f"| {t} | {c} | {rps:,.0f} | | {ratio(rps, yarp[0]) if yarp else ''} | | | {n} |")
+        print(f"| {t} | {c} | {rps:,.0f} | {f'{cpu:.0f}' if proxy else ''} | {paired(t, 'yarp', c, 'rps')} | "
+              f"{paired(t, 'yarp', c, 'cpu_us_per_request') if proxy else ''} | {paired(t, 'nginx', c, 'cpu_us_per_request') if proxy else ''} | {n} |")
 PY
 cat "$out/summary.md"
 stop_all

@@ -11,7 +11,8 @@
 # comparisons in one run), each with the environment in GATEWAY_ENV_<label> ("NAME=value ...") if set, e.g.
 # GATEWAY_VARIANTS="nospin=ServingStack.Gateway/bin/Release/net10.0/ServingStack.Gateway.dll"
 # GATEWAY_ENV_nospin="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"; GATEWAY_SPLIT=1 gives every gateway a split of mnist (stable 90 / canary 10, both on the
-# one server) so the split, its metrics and canary analysis are on the measured path.
+# one server) so the split, its metrics and canary analysis are on the measured path; YARP_ENV ("NAME=value ...") adds
+# settings to the bare YARP host (which runs with server GC, the Web SDK's default for a web app).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -83,17 +83,17 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         var length = Encoding.UTF8.GetMaxByteCount(key.Length);
         byte[]? rented = null;
-        var utf8 = length <= StackKeyBytes ? stackalloc byte[StackKeyBytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        Span<byte> utf8 = length <= StackKeyBytes ? stackalloc byte[StackKeyBytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
         try
         {
             SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], hash);
         }
         finally
         {
+            // The buffer held a secret.
+            CryptographicOperations.ZeroMemory(utf8);
             if (rented is not null)
             {
-                // The buffer held a secret.
-                CryptographicOperations.ZeroMemory(rented);
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }

@@ -12,7 +12,7 @@ public static class BenchApp
     private static readonly CommandSpec[] Commands = [MakeModelsOptions.Command, RunOptions.Command, InprocOptions.Command];
 
     // The floors and the reference client (Baselines/), listed after the commands above.
-    private static readonly CommandSpec[] BaselineCommands = [ServeEchoCommand.Command, ServeOrtCommand.Command, MinimalClientCommand.Command];
+    private static readonly CommandSpec[] BaselineCommands = [ServeEchoCommand.Command, ServeOrtCommand.Command, YarpBaselineCommand.Command, MinimalClientCommand.Command];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -49,6 +49,7 @@ public static class BenchApp
                 "serve-echo" => await ServeEchoCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
                 "serve-ort" => await ServeOrtCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
                 "minimal-client" => await MinimalClientCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
+                "serve-yarp" => await YarpBaselineCommand.ExecuteAsync(rest, stop.Token).ConfigureAwait(false),
                 _ => Unknown(args[0]),
             };
         }

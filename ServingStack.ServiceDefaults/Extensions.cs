@@ -28,6 +28,11 @@ public static class Extensions
     /// <summary>Semicolon-separated JSON files layered over all other configuration and reloaded when they change.</summary>
     public const string ConfigFilesVariable = "SERVICE_CONFIG_FILES";
 
+    /// <summary>OpenTelemetry's standard name for the sampler's argument: here the trace-id ratio of new traces.</summary>
+    public const string TraceSampleRatioVariable = "OTEL_TRACES_SAMPLER_ARG";
+
+    public const double DefaultTraceSampleRatio = 0.1;
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.AddMountedConfiguration();
@@ -90,21 +95,57 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation())
-            .WithTracing(tracing => tracing
+                .AddRuntimeInstrumentation());
+
+        // Spans cost CPU on every request (a proxy hop pays for two); without an exporter nobody sees them, so no
+        // tracer listens at all. Incoming trace context is still forwarded as it came.
+        if (HasOtlpExporter(builder.Configuration))
+        {
+            var ratio = TraceSampleRatio(builder.Configuration, builder.Environment);
+            telemetry.WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
+                // A caller's decision is kept, so a trace is whole or absent across gateway and servers; new traces
+                // are sampled by trace id at the ratio.
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)))
                 .AddAspNetCoreInstrumentation(o =>
                     // Probes and scrapes would drown the traces that matter.
                     o.Filter = ctx => !IsInfrastructurePath(ctx.Request.Path))
                 .AddHttpClientInstrumentation());
+        }
 
         builder.AddOpenTelemetryExporters();
         return builder;
     }
+
+    /// <summary>
+    /// The share of new traces (no sampled caller) that are recorded: <c>OTEL_TRACES_SAMPLER_ARG</c> (0 to 1) when set,
+    /// else every trace in Development (the dashboard) and 1 in 10 elsewhere.
+    /// </summary>
+    public static double TraceSampleRatio(IConfiguration configuration, IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(environment);
+        var configured = configuration[TraceSampleRatioVariable];
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return environment.IsDevelopment() ? 1.0 : DefaultTraceSampleRatio;
+        }
+
+        if (!double.TryParse(configured, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio)
+            || ratio is < 0 or > 1 || double.IsNaN(ratio))
+        {
+            throw new ConfigurationProblemsException([$"{TraceSampleRatioVariable} must be a number from 0 to 1, not '{configured}'."]);
+        }
+
+        return ratio;
+    }
+
+    private static bool HasOtlpExporter(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     private static bool IsInfrastructurePath(PathString path) =>
         path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath) ||
@@ -113,7 +154,7 @@ public static class Extensions
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (HasOtlpExporter(builder.Configuration))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }

@@ -37,7 +37,13 @@ public sealed class ConsecutiveFailuresPassivePolicy(
         var error = context.Features.Get<IForwarderErrorFeature>()?.Error;
         if (error is null or ForwarderError.None)
         {
-            Interlocked.Exchange(ref count.Value, 0);
+            // Read before writing: on the common path (no failures) every request would otherwise write the one
+            // shared counter of its destination.
+            if (Volatile.Read(ref count.Value) != 0)
+            {
+                Interlocked.Exchange(ref count.Value, 0);
+            }
+
             return;
         }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,6 +22,10 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
 
+    private const int StackKeyBytes = 256;
+
+    private static readonly ConditionalWeakTable<GatewayAuthOptions, KeyValuePair<string, byte[]>[]> KeyHashes = new();
+
     private readonly GatewayAuthOptions _auth = security.Value.Auth;
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -30,12 +36,14 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        // Hashing first makes each comparison constant-time whatever the lengths; every key is compared.
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        // Hashing first makes each comparison constant-time whatever the lengths; every key is compared. The keys'
+        // hashes are computed once per options instance (the handler itself is created per request).
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        HashKey(presented, hash);
         string? match = null;
-        foreach (var (name, key) in _auth.ApiKeys)
+        foreach (var (name, keyHash) in KeyHashes.GetValue(_auth, HashAll))
         {
-            if (CryptographicOperations.FixedTimeEquals(hash, SHA256.HashData(Encoding.UTF8.GetBytes(key))))
+            if (CryptographicOperations.FixedTimeEquals(hash, keyHash))
             {
                 match ??= name;
             }
@@ -55,6 +63,40 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var identity = new ClaimsIdentity(claims, SchemeName, GatewayClaims.ApiKeyName, "role");
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    private static KeyValuePair<string, byte[]>[] HashAll(GatewayAuthOptions auth)
+    {
+        var hashes = new KeyValuePair<string, byte[]>[auth.ApiKeys.Count];
+        var i = 0;
+        foreach (var (name, key) in auth.ApiKeys)
+        {
+            var hash = new byte[SHA256.HashSizeInBytes];
+            HashKey(key, hash);
+            hashes[i++] = new(name, hash);
+        }
+
+        return hashes;
+    }
+
+    private static void HashKey(string key, Span<byte> hash)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(key.Length);
+        byte[]? rented = null;
+        Span<byte> utf8 = length <= StackKeyBytes ? stackalloc byte[StackKeyBytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], hash);
+        }
+        finally
+        {
+            // The buffer held a secret.
+            CryptographicOperations.ZeroMemory(utf8);
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>The key in <paramref name="header"/>, else in <c>Authorization: ApiKey KEY</c>; null when neither.</summary>

@@ -6,14 +6,38 @@ namespace ServingStack.Gateway.Splits;
 public sealed record ModelSplit(string Model, ImmutableArray<SplitTarget> Targets, string? StickyHeader, string Source, DateTimeOffset ChangedAt)
 {
     // Computed, not initialised: a 'with' copy keeps initialised fields, so a stored total would outlive new weights.
-    public int TotalWeight => Targets.Sum(t => t.Weight);
+    // Loops, not LINQ: read on every split request, and LINQ over an ImmutableArray boxes it.
+    public int TotalWeight
+    {
+        get
+        {
+            var total = 0;
+            foreach (var target in Targets)
+            {
+                total += target.Weight;
+            }
+
+            return total;
+        }
+    }
 
     public SplitTarget Stable => Targets.First(t => t.IsStable);
 
     /// <summary>The first canary with weight, else the first canary; null for a split with only a stable target.</summary>
     public SplitTarget? Canary => Targets.FirstOrDefault(t => !t.IsStable && t.Weight > 0) ?? Targets.FirstOrDefault(t => !t.IsStable);
 
-    public SplitTarget? Find(string name) => Targets.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal));
+    public SplitTarget? Find(string name)
+    {
+        foreach (var target in Targets)
+        {
+            if (string.Equals(target.Name, name, StringComparison.Ordinal))
+            {
+                return target;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The progressive promotion of the canary, when configured.</summary>
     public PromotionState? Promotion { get; init; }

@@ -29,6 +29,15 @@ public sealed partial class WeightedSplitMiddleware(
     public const string ServedByHeader = "X-Served-By";
     private const string GrpcTimeoutHeader = "grpc-timeout";
 
+    // A static callback with its state, so that a split request allocates one small object for it, not a closure and a delegate.
+    private static readonly Func<object, Task> MarkResponse = state =>
+    {
+        var mark = (ResponseMark)state;
+        Volatile.Write(ref mark.StartedAt, Stopwatch.GetTimestamp());
+        mark.Response.Headers[ServedByHeader] = mark.Target;
+        return Task.CompletedTask;
+    };
+
     private readonly GatewayOptions _options = options.Value;
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
@@ -79,13 +88,8 @@ public sealed partial class WeightedSplitMiddleware(
 
         context.ReassignProxyRequest(cluster);
         var started = Stopwatch.GetTimestamp();
-        var responseStarted = 0L;
-        context.Response.OnStarting(() =>
-        {
-            responseStarted = Stopwatch.GetTimestamp();
-            context.Response.Headers[ServedByHeader] = target.Name;
-            return Task.CompletedTask;
-        });
+        var mark = new ResponseMark(context.Response, target.Name);
+        context.Response.OnStarting(MarkResponse, mark);
 
         RequestOutcome? outcome = null;
         try
@@ -108,7 +112,7 @@ public sealed partial class WeightedSplitMiddleware(
             {
                 // The server's latency: until its answer started (a slow-reading client does not stretch it), or until
                 // the gateway gave up on it.
-                var answered = Volatile.Read(ref responseStarted) is > 0 and var at && at < ended ? at : ended;
+                var answered = Volatile.Read(ref mark.StartedAt) is > 0 and var at && at < ended ? at : ended;
                 analyzer.Record(inference.Model, target.Name, outcome == RequestOutcome.ServerFailure, Stopwatch.GetElapsedTime(started, answered).TotalSeconds);
             }
         }
@@ -209,6 +213,14 @@ public sealed partial class WeightedSplitMiddleware(
 
         return RequestOutcomeClassifier.Classify(context.RequestAborted.IsCancellationRequested, error, context.Response.StatusCode, grpc, status,
             clientDeadline: context.Request.Headers.ContainsKey(GrpcTimeoutHeader));
+    }
+
+    /// <summary>When the answer of a split request started, and the target named in its header.</summary>
+    private sealed class ResponseMark(HttpResponse response, string target)
+    {
+        public readonly HttpResponse Response = response;
+        public readonly string Target = target;
+        public long StartedAt;
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Split of model {Model} chose target {Target}, whose cluster {Cluster} is not in the proxy configuration")]

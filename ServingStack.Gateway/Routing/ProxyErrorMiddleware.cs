@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.Features;
-using ServingStack.Gateway.Security;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace ServingStack.Gateway.Routing;

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
 using ServingStack.Gateway.Hosting;
-using ServingStack.Gateway.Security;
 
 namespace ServingStack.Gateway.Splits;
 

@@ -34,7 +34,7 @@ public sealed class MonitoringConfigValidator : IValidateOptions<MonitoringConfi
 
     private static void ValidatePath(string path, string where, List<string> errors)
     {
-        var shown = Runtime.ClientText.Cut(path);
+        var shown = ClientText.Cut(path);
         if (!path.StartsWith('/'))
         {
             errors.Add($"{where}: prometheus_config.path must be an absolute URL path starting with '/', not '{shown}'.");

@@ -1,12 +1,13 @@
-namespace ServingStack.Gateway.Security;
+namespace ServingStack.ServiceDefaults;
 
 /// <summary>
-/// Client-supplied text (model and target names, paths) as the gateway may repeat it in an error or a log line: cut to
-/// a bounded length, so that a client cannot make the gateway send back or log megabytes of its own input.
+/// Client-supplied text (model, target and input names, labels, paths) as a server or the gateway may echo it in an error
+/// message, a log line or a gRPC trailer: cut to a bounded length, so a client cannot make us send back or log megabytes of
+/// its own input.
 /// </summary>
 public static class ClientText
 {
-    /// <summary>The most characters of a client's string that the gateway repeats.</summary>
+    /// <summary>The most characters of a client's string that an error message repeats.</summary>
     public const int MaxEchoedLength = 256;
 
     public static string Cut(string? value)

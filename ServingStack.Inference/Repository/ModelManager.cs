@@ -115,8 +115,21 @@ public sealed class ModelManager : BackgroundService
                 return null;
             }
 
-            // A wanted version still UNLOADING (unloaded just before this load) loads again once it has drained.
-            if (!states.Exists(v => v is null || v.State is ModelVersionState.Start or ModelVersionState.Loading or ModelVersionState.Unloading))
+            // A wanted version still UNLOADING (unloaded just before this load) loads again once it has drained; one that
+            // has just drained (END, no error) is replaced by the reconcile its unload triggers, or by this one.
+            if (states.Exists(v => v is not null && v.State == ModelVersionState.End && v.Error is null))
+            {
+                lock (model.Gate)
+                {
+                    model.TrustFilesOnce = true;
+                }
+
+                _reconciler.Reconcile(model);
+                states = wanted.Select(v => model.Find(v)).ToList();
+            }
+
+            if (!states.Exists(v => v is null || v.State is ModelVersionState.Start or ModelVersionState.Loading or ModelVersionState.Unloading ||
+                (v.State == ModelVersionState.End && v.Error is null)))
             {
                 var reasons = string.Join("; ", states.Where(v => v!.State != ModelVersionState.Available).Select(v => $"version {v!.Version}: {v.Error ?? v.State.ToString()}"));
                 var serving = model.HasAvailableVersion ? " (the versions that were serving still serve)" : string.Empty;

@@ -50,7 +50,9 @@ public sealed class GrpcSslConfigTests : IDisposable
         Assert.True(await LiveAsync(port, withCertificate));
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => LiveAsync(port, clientCertificate: null));
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        // Under TLS 1.3 the server refuses the missing certificate after the client's handshake has finished, so the client
+        // sees either a failed connection (UNAVAILABLE) or a stream cut before any response (INTERNAL), by timing.
+        Assert.True(refused.StatusCode is StatusCode.Unavailable or StatusCode.Internal, refused.ToString());
 
         // The plain-text gRPC of a server without the flag no longer answers on this port.
         using var plain = GrpcChannel.ForAddress(server.GrpcAddress);

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Text;
-using System.Text.Unicode;
 using ServingStack.Inference.Runtime;
 
 namespace ServingStack.Inference.Protocols;
@@ -18,7 +17,7 @@ public static class BinaryTensorData
 
     public const string ContentType = "application/octet-stream";
 
-    private const int LengthPrefixSize = sizeof(uint);
+    private const int LengthPrefixSize = LengthPrefixedStrings.PrefixSize;
 
     // Flush a BYTES output to the client every so often instead of buffering all of it.
     private const int FlushBytes = 64 * 1024;
@@ -61,55 +60,8 @@ public static class BinaryTensorData
 
     private static InferenceTensor? ReadStrings(string name, long[] shape, long count, ReadOnlySpan<byte> bytes, out ServingError? error)
     {
-        // Every element costs at least its length prefix, which bounds the array by the bytes actually sent.
-        if (count < 0 || count > bytes.Length / LengthPrefixSize)
-        {
-            error = ServingError.InvalidArgument(
-                $"input '{ClientText.Cut(name)}' has {bytes.Length} bytes of binary data, too few for the {(count < 0 ? "more than 2^63" : count)} BYTES elements of shape {ShapeText.Format(shape)} (each is a 4-byte little-endian length and then its bytes)");
-            return null;
-        }
-
-        var strings = new string[count];
-        var offset = 0;
-        for (var e = 0; e < strings.Length; e++)
-        {
-            if (bytes.Length - offset < LengthPrefixSize)
-            {
-                error = ServingError.InvalidArgument(
-                    $"input '{ClientText.Cut(name)}': its binary data ends inside the length prefix of BYTES element {e} of {count} (each element is a 4-byte little-endian length and then its bytes)");
-                return null;
-            }
-
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[offset..]);
-            offset += LengthPrefixSize;
-            if (length > (uint)(bytes.Length - offset))
-            {
-                error = ServingError.InvalidArgument(
-                    $"input '{ClientText.Cut(name)}': BYTES element {e} has a length prefix of {length} but only {bytes.Length - offset} bytes of its binary data follow");
-                return null;
-            }
-
-            var element = bytes.Slice(offset, (int)length);
-            if (!Utf8.IsValid(element))
-            {
-                error = ServingError.InvalidArgument(
-                    $"input '{ClientText.Cut(name)}': BYTES element {e} is not valid UTF-8; this server keeps BYTES elements as UTF-8 text");
-                return null;
-            }
-
-            strings[e] = Encoding.UTF8.GetString(element);
-            offset += element.Length;
-        }
-
-        if (offset != bytes.Length)
-        {
-            error = ServingError.InvalidArgument(
-                $"input '{ClientText.Cut(name)}': {bytes.Length - offset} bytes of its binary data are left after the {count} BYTES elements that shape {ShapeText.Format(shape)} holds");
-            return null;
-        }
-
-        error = null;
-        return InferenceTensor.FromStrings(name, shape, strings);
+        var strings = LengthPrefixedStrings.Read(name, "its binary data", shape, count, bytes, out error);
+        return strings is null ? null : InferenceTensor.FromStrings(name, shape, strings);
     }
 
     /// <summary>The size of <paramref name="output"/> in the binary layout (its <c>binary_data_size</c>).</summary>

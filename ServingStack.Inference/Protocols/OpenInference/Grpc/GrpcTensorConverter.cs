@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using System.Text.Unicode;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using Grpc.Core;
@@ -20,7 +19,7 @@ namespace ServingStack.Inference.Protocols.OpenInference.Grpc;
 /// </summary>
 public static class GrpcTensorConverter
 {
-    private const int LengthPrefixSize = 4;
+    private const int LengthPrefixSize = LengthPrefixedStrings.PrefixSize;
 
     /// <summary>More dimensions than any model has; bounds the shapes error messages repeat.</summary>
     public const int MaxRank = 64;
@@ -139,53 +138,8 @@ public static class GrpcTensorConverter
 
     private static InferenceTensor? ReadRawStrings(string tensorName, int index, long[] shape, long count, ReadOnlySpan<byte> bytes, out ServingError? error)
     {
-        var name = ClientText.Cut(tensorName);
-        // Every element costs at least its length prefix, which bounds the array below by the message's size.
-        if (count > bytes.Length / LengthPrefixSize)
-        {
-            error = ServingError.InvalidArgument(
-                $"input '{name}': raw_input_contents[{index}] has {bytes.Length} bytes, too few for the {count} BYTES elements of shape {ShapeText.Format(shape)} (each is a 4-byte little-endian length and then its bytes)");
-            return null;
-        }
-
-        var strings = new string[count];
-        var offset = 0;
-        for (var e = 0; e < strings.Length; e++)
-        {
-            if (bytes.Length - offset < LengthPrefixSize)
-            {
-                error = ServingError.InvalidArgument(
-                    $"input '{name}': raw_input_contents[{index}] ends inside the length prefix of BYTES element {e} of {count} (each element is a 4-byte little-endian length and then its bytes)");
-                return null;
-            }
-
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes[offset..]);
-            offset += LengthPrefixSize;
-            if (length > (uint)(bytes.Length - offset))
-            {
-                error = ServingError.InvalidArgument(
-                    $"input '{name}': BYTES element {e} of raw_input_contents[{index}] has a length prefix of {length} but only {bytes.Length - offset} bytes follow");
-                return null;
-            }
-
-            var element = bytes.Slice(offset, (int)length);
-            if (!TryDecode(name, e, element, out strings[e], out error))
-            {
-                return null;
-            }
-
-            offset += element.Length;
-        }
-
-        if (offset != bytes.Length)
-        {
-            error = ServingError.InvalidArgument(
-                $"input '{name}': raw_input_contents[{index}] has {bytes.Length - offset} bytes left after the {count} BYTES elements that shape {ShapeText.Format(shape)} holds");
-            return null;
-        }
-
-        error = null;
-        return InferenceTensor.FromStrings(tensorName, shape, strings);
+        var strings = LengthPrefixedStrings.Read(tensorName, $"raw_input_contents[{index}]", shape, count, bytes, out error);
+        return strings is null ? null : InferenceTensor.FromStrings(tensorName, shape, strings);
     }
 
     private static InferenceTensor? ReadTyped(InputTensor input, int index, out ServingError? error)
@@ -221,7 +175,7 @@ public static class GrpcTensorConverter
             var strings = new string[count];
             for (var e = 0; e < strings.Length; e++)
             {
-                if (!TryDecode(name, e, contents.BytesContents[e].Span, out strings[e], out error))
+                if (!LengthPrefixedStrings.TryDecode(name, e, contents.BytesContents[e].Span, out strings[e], out error))
                 {
                     return null;
                 }
@@ -295,24 +249,6 @@ public static class GrpcTensorConverter
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// BYTES elements become strings because that is what <see cref="InferenceTensor"/> and ONNX Runtime's string tensors
-    /// hold; bytes that are not UTF-8 could not come back unchanged, so they are refused rather than silently replaced.
-    /// </summary>
-    private static bool TryDecode(string name, int element, ReadOnlySpan<byte> bytes, out string value, out ServingError? error)
-    {
-        if (!Utf8.IsValid(bytes))
-        {
-            value = string.Empty;
-            error = ServingError.InvalidArgument($"input '{name}': BYTES element {element} is not valid UTF-8; this server keeps BYTES elements as UTF-8 text");
-            return false;
-        }
-
-        value = Encoding.UTF8.GetString(bytes);
-        error = null;
-        return true;
     }
 
     private static ServingError? Copy<T>(RepeatedField<T> from, Span<T> to) where T : unmanaged

@@ -37,7 +37,7 @@ public static class InprocCommand
             using var sessionOptions = CreateSessionOptions(options);
             using var session = CreateSession(options.ModelFile, sessionOptions);
             ConsoleOutput.Info(string.Create(CultureInfo.InvariantCulture,
-                $"{options.ProtocolName}: {options.ModelFile} · intra-op threads {(options.Threads == 0 ? "ORT default" : options.Threads.ToString(CultureInfo.InvariantCulture))} · concurrency {options.Concurrency} · label '{label}'"));
+                $"{options.ProtocolName}: {options.ModelFile} · intra-op threads {EffectiveThreads(options).ToString(CultureInfo.InvariantCulture)} · concurrency {options.Concurrency} · label '{label}'"));
             ConsoleOutput.Info("inputs: " + string.Join("; ", session.InputMetadata.Select(i => $"{i.Key} {i.Value.ElementDataType} [{string.Join(',', i.Value.Dimensions)}]")));
 
             var records = new List<ResultRecord>();
@@ -75,13 +75,16 @@ public static class InprocCommand
         }
     }
 
+    // The server's rule (ExecutionSettings.EffectiveIntraOpThreads): the floor must run with the threads the server gets.
+    private static int EffectiveThreads(InprocOptions options) => options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+
     private static SessionOptions CreateSessionOptions(InprocOptions options)
     {
         var sessionOptions = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = options.Threads,
+            IntraOpNumThreads = EffectiveThreads(options),
         };
         if (options.Provider == ExecutionProvider.Cuda)
         {

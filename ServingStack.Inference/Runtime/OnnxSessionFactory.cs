@@ -11,7 +11,7 @@ public sealed partial class OnnxSessionFactory(ILogger<OnnxSessionFactory> logge
 {
     public OnnxModelSession Create(string modelPath, ExecutionSettings settings, string modelName, long version)
     {
-        Log.SessionOptions(logger, modelName, version, settings.IntraOpThreads, settings.InterOpThreads, settings.AllowSpinning, settings.GraphOptimizationLevel);
+        Log.SessionOptions(logger, modelName, version, settings.EffectiveIntraOpThreads, settings.InterOpThreads, settings.AllowSpinning, settings.GraphOptimizationLevel);
         string? fallbackReason = null;
         if (string.Equals(settings.Provider, ExecutionSettings.Cuda, StringComparison.OrdinalIgnoreCase))
         {
@@ -43,10 +43,7 @@ public sealed partial class OnnxSessionFactory(ILogger<OnnxSessionFactory> logge
         };
         try
         {
-            if (settings.IntraOpThreads > 0)
-            {
-                options.IntraOpNumThreads = settings.IntraOpThreads;
-            }
+            options.IntraOpNumThreads = settings.EffectiveIntraOpThreads;
 
             if (settings.InterOpThreads > 0)
             {

@@ -7,7 +7,10 @@
 #      summary) when the tool's median p50 is more than 1.3x the minimal client's;
 #   3. ONNX Runtime in process (`bench inproc`, the limit) at batch 1, 4, 16, 32;
 #   4. the server with batching off, then on: Open Inference gRPC (raw contents), TF Serving gRPC Predict
-#      (tensor_content), Open Inference REST JSON and REST with binary tensors, at concurrency 1, 8, 32.
+#      (tensor_content), Open Inference REST JSON and REST with binary tensors, at concurrency 1, 8, 32;
+#   5. when the wide MLP is in the run: the server tuned for its throughput (a model batching block: two batch threads of
+#      at most 16 rows, 500 us timeout, one intra-op thread each), Open Inference gRPC raw, beside ONNX Runtime in process
+#      running two batches at once (the same layout without the server).
 # Every server (and baseline) is warmed up with unrecorded load before its first measured step: on a fresh process the
 # first seconds run several times slower (tiered JIT), which a 2 s per-step warm-up on a busy box does not cover.
 # The summary (ratios to the floors) is written to summary.md by summarize-benchmarks.py.
@@ -132,6 +135,34 @@ for mode in off on; do
   done
   stop_all
 done
+
+# 5: the wide MLP's throughput layout (only when it is in the run).
+if [[ " $models " == *" wide "* ]]; then
+  $bench inproc --model-file "$models_dir/wide/1/model.onnx" --batch-sizes 16,32 --concurrency 2 --threads 1 \
+    --duration "$duration" --warmup "$warmup" --output "$out/wide" --label "onnxruntime in process, 2 runs at once"
+  /usr/bin/python3 - "$PWD/$models_dir" "$out/models-wide-throughput.json" <<'PY'
+import json, sys
+base, target = sys.argv[1], sys.argv[2]
+config = json.load(open(f"{base}/models.json"))
+models = [m for m in config["model_config_list"] if m["name"] == "wide"]
+for m in models:
+    m["base_path"] = f"{base}/{m['base_path']}"
+    m["batching"] = {"max_batch_size": 16, "batch_timeout_micros": 500, "num_batch_threads": 2, "max_enqueued_batches": 64}
+    m["execution"] = {"intra_op_threads": 1}
+json.dump({"model_config_list": models}, open(target, "w"), indent=2)
+PY
+  Logging__LogLevel__Default=Warning dotnet "$server_dll" --model_config_file="$out/models-wide-throughput.json" \
+    --rest_api_port=$rest_port --port=$grpc_port --listen_address=127.0.0.1 > "$out/server-wide-throughput.log" 2>&1 &
+  server_pid=$!
+  pids+=($server_pid)
+  for _ in $(seq 1 240); do curl -sf http://127.0.0.1:$rest_port/ready > /dev/null && break; sleep 0.5; done
+  if ! curl -sf http://127.0.0.1:$rest_port/ready > /dev/null || ! kill -0 "$server_pid" 2> /dev/null; then
+    echo "server did not become ready" >&2; cat "$out/server-wide-throughput.log" >&2; exit 1
+  fi
+  warm --protocol grpc --raw --url http://127.0.0.1:$grpc_port --model wide
+  measure wide "grpc raw, batching 2 threads x 16 (500 us)" --protocol grpc --raw --url http://127.0.0.1:$grpc_port
+  stop_all
+fi
 
 /usr/bin/python3 ServingStack.Bench/summarize-benchmarks.py "$out" | tee "$out/summary.md"
 echo "results in $out"

@@ -13,6 +13,7 @@ TOOL_LIMIT = 1.3
 ECHO = "baseline: grpc echo"
 ORT = "baseline: hand-written ort server"
 INPROC = "onnxruntime in process"
+INPROC_PAIR = "onnxruntime in process, 2 runs at once"
 
 
 def read(path):
@@ -79,10 +80,15 @@ def model_table(model, rows):
         lines.append("In process: " + "; ".join(
             f"batch {int(num(r, 'batch_size'))}: {fmt(num(r, 'rows_per_s'))} rows/s, p50 {fmt(num(r, 'p50_ms'))} ms" for r in inproc))
         lines.append("")
+    pair = by_label.get(INPROC_PAIR, [])
+    if pair:
+        lines.append("In process, two runs at once (1 intra-op thread each; context, not a ratio column): " + "; ".join(
+            f"batch {int(num(r, 'batch_size'))}: {fmt(num(r, 'rows_per_s'))} rows/s, p50 {fmt(num(r, 'p50_ms'))} ms" for r in pair))
+        lines.append("")
     lines.append("| series | c | req/s | p50 ms | p99 ms | p50 ÷ echo | p50 ÷ hand-written | req/s ÷ hand-written | p50 ÷ in-process b1 | rows/s ÷ in-process best | errors |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, series in by_label.items():
-        if label == INPROC:
+        if label in (INPROC, INPROC_PAIR):
             continue
         for r in sorted(series, key=lambda r: num(r, "concurrency")):
             c = int(num(r, "concurrency"))

@@ -76,7 +76,7 @@ public static class InprocCommand
     }
 
     // The server's rule (ExecutionSettings.EffectiveIntraOpThreads): the floor must run with the threads the server gets.
-    private static int EffectiveThreads(InprocOptions options) => options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+    private static int EffectiveThreads(InprocOptions options) => options.Threads > 0 ? options.Threads : ServingStack.Inference.Runtime.ProcessorBudget.IntraOpThreads;
 
     private static SessionOptions CreateSessionOptions(InprocOptions options)
     {

@@ -17,10 +17,52 @@ public sealed class ExecutionSettingsTests : IDisposable
     public void Dispose() => _repo.Dispose();
 
     [Fact]
-    public void Intra_op_threads_0_means_one_per_processor_the_process_may_use()
+    public void Intra_op_threads_0_means_one_per_physical_core_the_process_may_use()
     {
-        Assert.Equal(Environment.ProcessorCount, new ExecutionSettings().EffectiveIntraOpThreads);
+        Assert.Equal(ProcessorBudget.IntraOpThreads, new ExecutionSettings().EffectiveIntraOpThreads);
+        Assert.InRange(ProcessorBudget.IntraOpThreads, 1, Environment.ProcessorCount);
         Assert.Equal(3, new ExecutionSettings { IntraOpThreads = 3 }.EffectiveIntraOpThreads);
+    }
+
+    [Theory]
+    [InlineData(2, null, 2)]    // topology unreadable: the processors the process may use
+    [InlineData(16, 8, 8)]      // SMT host: siblings do not count twice
+    [InlineData(2, 32, 2)]      // container limited to 2 CPUs on a 32-core node
+    [InlineData(1, 0, 1)]
+    public void The_budget_is_the_smaller_of_usable_processors_and_physical_cores(int processors, int? cores, int expected) =>
+        Assert.Equal(expected, ProcessorBudget.Compute(processors, cores));
+
+    [Fact]
+    public void Physical_cores_are_distinct_package_and_core_pairs_in_sysfs()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "cpu-topology-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // Two packages of two cores with two threads each, plus entries that are not CPUs.
+            var cpu = 0;
+            foreach (var package in new[] { "0", "1" })
+            {
+                foreach (var core in new[] { "0", "1" })
+                {
+                    for (var thread = 0; thread < 2; thread++)
+                    {
+                        var topology = Directory.CreateDirectory(Path.Combine(root, $"cpu{cpu++}", "topology")).FullName;
+                        File.WriteAllText(Path.Combine(topology, "core_id"), core + "\n");
+                        File.WriteAllText(Path.Combine(topology, "physical_package_id"), package + "\n");
+                    }
+                }
+            }
+
+            Directory.CreateDirectory(Path.Combine(root, "cpufreq"));
+            Directory.CreateDirectory(Path.Combine(root, "cpuidle"));
+
+            Assert.Equal(4, ProcessorBudget.PhysicalCores(root));
+            Assert.Null(ProcessorBudget.PhysicalCores(Path.Combine(root, "missing")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     [Theory]
@@ -34,7 +76,7 @@ public sealed class ExecutionSettingsTests : IDisposable
 
         using var session = new OnnxSessionFactory(logger).Create(path, new ExecutionSettings { IntraOpThreads = configured }, "mnist", 1);
 
-        var expected = configured == 0 ? Environment.ProcessorCount : configured;
+        var expected = configured == 0 ? ProcessorBudget.IntraOpThreads : configured;
         var line = Assert.Single(logger.Messages, m => m.Contains("ONNX Runtime session", StringComparison.Ordinal));
         Assert.Contains($"intra-op threads {expected.ToString(CultureInfo.InvariantCulture)},", line, StringComparison.Ordinal);
         var row = TestData.MnistRows(1, seed: 3)[0];

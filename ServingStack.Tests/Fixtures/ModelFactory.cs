@@ -40,7 +40,6 @@ public static class ModelFactory
 
     public const string IdentityInputName = "x";
     public const string IdentityOutputName = "y";
-    public const string TileRepeatsName = "repeats";
 
     // Not the solution's name: `dotnet new servingstack -n Other.Name` renames every text file, while the committed demo
     // models are copied byte for byte, so a name in them would make the renamed solution's drift test fail.
@@ -132,21 +131,6 @@ public static class ModelFactory
         graph.Input.Add(BatchedValueInfo(IdentityInputName, dataType, width));
         graph.Node.Add(Node("Identity", "identity", [IdentityInputName], [IdentityOutputName]));
         graph.Output.Add(BatchedValueInfo(IdentityOutputName, dataType, width));
-        return Serialize(graph);
-    }
-
-    /// <summary>
-    /// x FP32 [batch,3] and repeats INT64 [2] → Tile → y, declared [batch,3] although repeats [2,1] makes it [2·batch,3]:
-    /// a model whose output metadata does not hold at run time (ONNX Runtime cannot infer Tile's shape from an input),
-    /// for the server's fallback from preallocated outputs.
-    /// </summary>
-    public static byte[] CreateMisdeclaredTile()
-    {
-        var graph = new GraphProto { Name = "misdeclared_tile" };
-        graph.Input.Add(BatchedValueInfo(IdentityInputName, TensorProto.Types.DataType.Float, MultiWidth));
-        graph.Input.Add(ValueInfo(TileRepeatsName, TensorProto.Types.DataType.Int64, Fixed(2)));
-        graph.Node.Add(Node("Tile", "tile", [IdentityInputName, TileRepeatsName], [IdentityOutputName]));
-        graph.Output.Add(BatchedValueInfo(IdentityOutputName, TensorProto.Types.DataType.Float, MultiWidth));
         return Serialize(graph);
     }
 

@@ -41,9 +41,14 @@ public static class ServeOrtCommand
         }
 
         // ONNX Runtime's defaults, except what ServingStack sets by default too: idle intra-op threads do not spin (a
-        // spinning floor on a small box would be slow for a reason that is not the server's work), and one intra-op
-        // thread per physical core the process may use (ONNX Runtime's own count was one on a 2-core VM).
-        using var sessionOptions = new SessionOptions { IntraOpNumThreads = ServingStack.Inference.Runtime.ProcessorBudget.IntraOpThreads };
+        // spinning floor on a small box would be slow for a reason that is not the server's work), and the intra-op
+        // count is capped to a container's CPU limit.
+        using var sessionOptions = new SessionOptions();
+        if (ServingStack.Inference.Runtime.ProcessorBudget.IntraOpThreads > 0)
+        {
+            sessionOptions.IntraOpNumThreads = ServingStack.Inference.Runtime.ProcessorBudget.IntraOpThreads;
+        }
+
         sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         using var session = new InferenceSession(modelFile, sessionOptions);
         using var service = new OrtInferenceService(session, OnnxMetadata.Describe(name, session));

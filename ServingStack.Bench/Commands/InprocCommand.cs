@@ -37,7 +37,7 @@ public static class InprocCommand
             using var sessionOptions = CreateSessionOptions(options);
             using var session = CreateSession(options.ModelFile, sessionOptions);
             ConsoleOutput.Info(string.Create(CultureInfo.InvariantCulture,
-                $"{options.ProtocolName}: {options.ModelFile} · intra-op threads {EffectiveThreads(options).ToString(CultureInfo.InvariantCulture)} · concurrency {options.Concurrency} · label '{label}'"));
+                $"{options.ProtocolName}: {options.ModelFile} · intra-op threads {(EffectiveThreads(options) == 0 ? "ORT default" : EffectiveThreads(options).ToString(CultureInfo.InvariantCulture))} · concurrency {options.Concurrency} · label '{label}'"));
             ConsoleOutput.Info("inputs: " + string.Join("; ", session.InputMetadata.Select(i => $"{i.Key} {i.Value.ElementDataType} [{string.Join(',', i.Value.Dimensions)}]")));
 
             var records = new List<ResultRecord>();
@@ -84,7 +84,7 @@ public static class InprocCommand
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = EffectiveThreads(options),
+            IntraOpNumThreads = EffectiveThreads(options),  // 0: ONNX Runtime's default
         };
         if (options.Provider == ExecutionProvider.Cuda)
         {

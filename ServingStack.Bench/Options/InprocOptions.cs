@@ -19,7 +19,7 @@ public sealed record InprocOptions
             new("model-name", "NAME", "Model name in the results", "the version folder's parent, or the file name"),
             new("batch-sizes", "LIST", "Batch sizes (dim 0), one step each: 1,8,32", "1,8,32"),
             new("concurrency", "N", "Threads calling Run at once, each with its own buffers", "1"),
-            new("threads", "N", "ONNX Runtime intra-op threads; 0: one per physical core the process may use, as the server does (ONNX Runtime's own default may count fewer)", "0"),
+            new("threads", "N", "ONNX Runtime intra-op threads; 0: ONNX Runtime's default capped to a container's CPU limit, as the server does", "0"),
             new("provider", "cpu|cuda", "Execution provider", "cpu"),
             new("device-id", "N", "CUDA device", "0"),
             .. LoadOptions.Specs,

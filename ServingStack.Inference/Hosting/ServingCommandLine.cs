@@ -39,7 +39,7 @@ public static class ServingCommandLine
         Honoured("load_retry_interval_micros", FlagValueKind.Int64, "Serving:LoadRetryIntervalMicros", "60000000", "wait between load retries, in microseconds (negative: no wait)"),
         Honoured("file_system_poll_wait_seconds", FlagValueKind.Int32, "Serving:FileSystemPollWaitSeconds", "1", "seconds between scans of the base paths for new and removed versions (0: scan once)"),
         Honoured("tensorflow_session_parallelism", FlagValueKind.Int64, null, "0", "ONNX Runtime intra-op and inter-op threads both (0: ONNX Runtime chooses); the two flags below take precedence"),
-        Honoured("tensorflow_intra_op_parallelism", FlagValueKind.Int64, "Serving:Execution:IntraOpThreads", "0", "ONNX Runtime threads inside one operator (0: one per physical core the process may use, container CPU limits included)"),
+        Honoured("tensorflow_intra_op_parallelism", FlagValueKind.Int64, "Serving:Execution:IntraOpThreads", "0", "ONNX Runtime threads inside one operator (0: ONNX Runtime's default, capped to a container's CPU limit)"),
         Honoured("tensorflow_inter_op_parallelism", FlagValueKind.Int64, "Serving:Execution:InterOpThreads", "0", "ONNX Runtime threads across independent operators (0: sequential execution)"),
         Honoured("enable_model_warmup", FlagValueKind.Bool, "Serving:EnableModelWarmup", "true", "run one inference on zeros before a version is AVAILABLE, so its first request is not slow"),
         Honoured("monitoring_config_file", FlagValueKind.String, "Serving:MonitoringConfigFile", "\"\"", "TF Serving's MonitoringConfig (text format): TF Serving's own metric series at its prometheus_config path"),

@@ -43,7 +43,10 @@ public sealed partial class OnnxSessionFactory(ILogger<OnnxSessionFactory> logge
         };
         try
         {
-            options.IntraOpNumThreads = settings.EffectiveIntraOpThreads;
+            if (settings.EffectiveIntraOpThreads > 0)
+            {
+                options.IntraOpNumThreads = settings.EffectiveIntraOpThreads;
+            }
 
             if (settings.InterOpThreads > 0)
             {

@@ -3,20 +3,20 @@ using System.Globalization;
 namespace ServingStack.Inference.Runtime;
 
 /// <summary>
-/// How many compute threads one ONNX Runtime run should get when the configuration leaves it to the server: one per
-/// physical core the process may use. <see cref="Environment.ProcessorCount"/> honours a container's CPU limit and
-/// the process's affinity; the physical core count (Linux sysfs topology) keeps SMT siblings from doubling it, as
-/// ONNX Runtime's own default does on a bare host.
+/// How many compute threads one ONNX Runtime run gets when the configuration leaves it to the server. ONNX Runtime's
+/// own default counts the host's physical cores, which inside a container with a CPU limit (or under an affinity mask)
+/// is more threads than the process may run: there <see cref="Environment.ProcessorCount"/> (which honours both) is
+/// used; elsewhere 0 leaves the choice to ONNX Runtime.
 /// </summary>
 public static class ProcessorBudget
 {
     private static readonly Lazy<int> s_threads = new(() => Compute(Environment.ProcessorCount, PhysicalCores("/sys/devices/system/cpu")));
 
-    /// <summary>The default intra-op thread count for this process.</summary>
+    /// <summary>The default intra-op thread count for this process; 0: ONNX Runtime's default.</summary>
     public static int IntraOpThreads => s_threads.Value;
 
     internal static int Compute(int processorCount, int? physicalCores) =>
-        Math.Max(1, physicalCores is > 0 and var cores ? Math.Min(processorCount, cores) : processorCount);
+        physicalCores is > 0 and var cores && processorCount < cores ? Math.Max(1, processorCount) : 0;
 
     /// <summary>Distinct (package, core) pairs among the CPUs under <paramref name="cpuRoot"/>; null where unreadable.</summary>
     internal static int? PhysicalCores(string cpuRoot)

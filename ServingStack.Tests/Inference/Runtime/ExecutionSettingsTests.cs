@@ -7,8 +7,8 @@ using ServingStack.Tests.Inference.TfServing;
 namespace ServingStack.Tests.Inference.Runtime;
 
 /// <summary>
-/// Intra-op threads 0 is resolved by the server, not left to ONNX Runtime (whose own count was one thread on a 2-vCPU VM,
-/// and the host's cores inside a container).
+/// Intra-op threads 0 is ONNX Runtime's default, except where that would count more cores than the process may use
+/// (a container's CPU limit, an affinity mask): there the server passes the processors it may use.
 /// </summary>
 public sealed class ExecutionSettingsTests : IDisposable
 {
@@ -17,19 +17,20 @@ public sealed class ExecutionSettingsTests : IDisposable
     public void Dispose() => _repo.Dispose();
 
     [Fact]
-    public void Intra_op_threads_0_means_one_per_physical_core_the_process_may_use()
+    public void Intra_op_threads_0_is_onnx_runtimes_default_capped_to_the_processors_the_process_may_use()
     {
         Assert.Equal(ProcessorBudget.IntraOpThreads, new ExecutionSettings().EffectiveIntraOpThreads);
-        Assert.InRange(ProcessorBudget.IntraOpThreads, 1, Environment.ProcessorCount);
+        Assert.InRange(ProcessorBudget.IntraOpThreads, 0, Environment.ProcessorCount);
         Assert.Equal(3, new ExecutionSettings { IntraOpThreads = 3 }.EffectiveIntraOpThreads);
     }
 
     [Theory]
-    [InlineData(2, null, 2)]    // topology unreadable: the processors the process may use
-    [InlineData(16, 8, 8)]      // SMT host: siblings do not count twice
-    [InlineData(2, 32, 2)]      // container limited to 2 CPUs on a 32-core node
-    [InlineData(1, 0, 1)]
-    public void The_budget_is_the_smaller_of_usable_processors_and_physical_cores(int processors, int? cores, int expected) =>
+    [InlineData(2, null, 0)]    // topology unreadable: ONNX Runtime's default
+    [InlineData(16, 8, 0)]      // SMT host, no limit: ONNX Runtime's default (one per physical core)
+    [InlineData(2, 2, 0)]       // as many processors as cores: ONNX Runtime's default
+    [InlineData(2, 32, 2)]      // container limited to 2 CPUs on a 32-core node: the limit
+    [InlineData(1, 0, 0)]
+    public void The_budget_is_the_usable_processors_only_where_they_are_fewer_than_the_physical_cores(int processors, int? cores, int expected) =>
         Assert.Equal(expected, ProcessorBudget.Compute(processors, cores));
 
     [Fact]

@@ -19,26 +19,12 @@ public static class ServeEchoCommand
 
     public static async Task<int> ExecuteAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
-        var parsed = ParsedArguments.Parse(Command, args);
-        if (parsed.HelpRequested)
+        if (BaselineArguments.Parse(Command, args, 18600, out var exitCode) is not { } arguments)
         {
-            HelpWriter.WriteCommand(Console.Out, Command);
-            return ExitCodes.Success;
+            return exitCode;
         }
 
-        var modelFile = parsed.Require("model-file");
-        var name = parsed.Get("model-name") ?? "mnist";
-        var port = parsed.Int("port", 18600, 1, 65535);
-        if (modelFile is not null && !File.Exists(modelFile))
-        {
-            parsed.Errors.Add($"Option '--model-file': '{modelFile}' does not exist.");
-        }
-
-        if (parsed.Errors.Count > 0)
-        {
-            HelpWriter.WriteErrors(Console.Error, Command, parsed.Errors);
-            return ExitCodes.BadArguments;
-        }
+        var (modelFile, name, port) = (arguments.ModelFile, arguments.ModelName, arguments.Port);
 
         Inference.Protocols.OpenInference.Grpc.ModelMetadataResponse metadata;
         using (var session = new InferenceSession(modelFile))

@@ -19,26 +19,12 @@ public static class ServeOrtCommand
 
     public static async Task<int> ExecuteAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
-        var parsed = ParsedArguments.Parse(Command, args);
-        if (parsed.HelpRequested)
+        if (BaselineArguments.Parse(Command, args, 18601, out var exitCode) is not { } arguments)
         {
-            HelpWriter.WriteCommand(Console.Out, Command);
-            return ExitCodes.Success;
+            return exitCode;
         }
 
-        var modelFile = parsed.Require("model-file");
-        var name = parsed.Get("model-name") ?? "mnist";
-        var port = parsed.Int("port", 18601, 1, 65535);
-        if (modelFile is not null && !File.Exists(modelFile))
-        {
-            parsed.Errors.Add($"Option '--model-file': '{modelFile}' does not exist.");
-        }
-
-        if (parsed.Errors.Count > 0)
-        {
-            HelpWriter.WriteErrors(Console.Error, Command, parsed.Errors);
-            return ExitCodes.BadArguments;
-        }
+        var (modelFile, name, port) = (arguments.ModelFile, arguments.ModelName, arguments.Port);
 
         // ONNX Runtime's defaults, except what ServingStack sets by default too: idle intra-op threads do not spin (a
         // spinning floor on a small box would be slow for a reason that is not the server's work), and the intra-op
